@@ -1,0 +1,59 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { createMiddleware } from "hono/factory";
+import { randomToken } from "./auth/crypto.ts";
+import { ApiError, handleError } from "./errors.ts";
+import { type AppEnv, createRouter } from "./hono.ts";
+import { openApiDocument } from "./openapi.ts";
+import { registerEventsBatch } from "./routes/events/batch.ts";
+import { registerEventsImport } from "./routes/events/import.ts";
+import { registerOauthToken } from "./routes/oauth/token.ts";
+import { registerSchemasList } from "./routes/schemas/list.ts";
+import { registerIngestStats } from "./routes/system/ingest-stats.ts";
+import { registerJwks } from "./routes/well-known/jwks.ts";
+import { registerOauthMetadata } from "./routes/well-known/oauth-metadata.ts";
+
+/** W3C traceparent's trace id when the caller sends one, so our logs join the caller's trace. */
+const trace = createMiddleware<AppEnv>(async (c, next) => {
+  const parent = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(c.req.header("traceparent") ?? "");
+  const traceId = parent?.[1] ?? `tr_${randomToken(12)}`;
+  c.set("traceId", traceId);
+  const started = performance.now();
+  await next();
+  c.header("x-trace-id", traceId);
+  const auth = c.get("auth");
+  // Structured access log: ids and outcome only, never payloads or player ids.
+  console.log(
+    JSON.stringify({
+      level: "info",
+      trace_id: traceId,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      client_id: auth?.clientId,
+    }),
+  );
+});
+
+export function buildApp() {
+  const app = createRouter();
+  app.use("*", trace);
+  app.onError(handleError);
+  app.notFound((c) => {
+    throw new ApiError(404, "not_found", "Not found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
+
+  registerOauthToken(app);
+  registerJwks(app);
+  registerOauthMetadata(app);
+  registerEventsBatch(app);
+  registerEventsImport(app);
+  registerSchemasList(app);
+  registerIngestStats(app);
+
+  const doc = openApiDocument(app);
+  app.get("/openapi.json", (c) => c.json(doc));
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edge analytics API" }));
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  return app;
+}

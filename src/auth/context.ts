@@ -1,0 +1,26 @@
+/** What a verified access token grants; every route reads the caller's scope from here. */
+export const SCOPES = ["events:write", "analytics:read", "exports:write", "webhooks:manage", "embed:issue", "audit:read"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface AuthContext {
+  clientId: string;
+  orgId: string;
+  role: string;
+  scopes: Scope[];
+  brands: string[];
+  regions: string[];
+  /** Row-level filters beyond brand and region, e.g. { provider_id: ["netent"] }. */
+  rowFilters: Record<string, string[]>;
+  metrics: string[];
+  dimensions: string[];
+  minCellSize: number;
+  /** RFC 8705 certificate thumbprint the token is bound to. */
+  x5t?: string;
+  jti: string;
+  expiresAt: number;
+}
+
+export interface AuthVariables {
+  auth: AuthContext;
+  traceId: string;
+}

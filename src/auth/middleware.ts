@@ -1,0 +1,66 @@
+import { createMiddleware } from "hono/factory";
+import { ApiError, forbidden, unauthorized } from "../errors.ts";
+import { type ClientStatus, getClientStatus } from "../storage/clients.ts";
+import type { AuthContext, AuthVariables, Scope } from "./context.ts";
+import { thumbprintFromHex } from "./crypto.ts";
+import { verifyToken } from "./tokens.ts";
+
+export type { AuthVariables };
+
+/** Revocation must bite within 60 s, so an isolate rechecks a client at most every 30 s. */
+const STATUS_TTL_MS = 30_000;
+const statusCache = new Map<string, { status: ClientStatus | null; at: number }>();
+
+export function clearClientStatusCache(): void {
+  statusCache.clear();
+}
+
+async function clientStatus(db: D1Database, clientId: string): Promise<ClientStatus | null> {
+  const now = Date.now();
+  const hit = statusCache.get(clientId);
+  if (hit && now - hit.at < STATUS_TTL_MS) return hit.status;
+  const status = await getClientStatus(db, clientId);
+  statusCache.set(clientId, { status, at: now });
+  return status;
+}
+
+/** The hex SHA-256 fingerprint of a verified client certificate, as Cloudflare reports it. */
+export function presentedThumbprint(req: Request): string | undefined {
+  const cf = (req as Request & { cf?: { tlsClientAuth?: Record<string, string> } }).cf;
+  const tls = cf?.tlsClientAuth;
+  if (tls?.certPresented !== "1" || tls.certVerified !== "SUCCESS" || !tls.certFingerprintSHA256) return undefined;
+  return thumbprintFromHex(tls.certFingerprintSHA256);
+}
+
+export interface BearerAuthOptions {
+  /** Every listed scope is required. */
+  scopes: Scope[];
+}
+
+/**
+ * Verifies the bearer access token (RFC 6750), the client's standing, any mTLS binding
+ * (RFC 8705) and the route's scopes, then exposes the grants as `c.var.auth`.
+ */
+export function bearerAuth(options: BearerAuthOptions) {
+  return createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i.exec(header);
+    if (!match?.[1]) throw unauthorized("missing bearer access token");
+    const auth: AuthContext = await verifyToken(c.env, match[1]);
+
+    const status = await clientStatus(c.env.DB, auth.clientId);
+    if (!status?.active) throw unauthorized("client is revoked or unknown");
+    if (auth.x5t && presentedThumbprint(c.req.raw) !== auth.x5t) {
+      throw new ApiError(
+        401,
+        "certificate_mismatch",
+        "Unauthorized",
+        "token is bound to a client certificate that this request did not present",
+      );
+    }
+    const missing = options.scopes.filter((s) => !auth.scopes.includes(s));
+    if (missing.length) throw forbidden("insufficient_scope", `token lacks scope ${missing.join(" ")}`);
+    c.set("auth", auth);
+    await next();
+  });
+}

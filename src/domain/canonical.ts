@@ -1,0 +1,39 @@
+/**
+ * RFC 8785 (JCS) canonical JSON. Two deliveries of the same event compare equal whatever
+ * their key order or whitespace. ECMAScript number and string serialisation is what JCS
+ * prescribes, so JSON.stringify is exact for the leaves; only key order needs care.
+ */
+export function canonicalize(value: unknown): string {
+  if (value === null || typeof value !== "object") {
+    const s = JSON.stringify(value);
+    // undefined, functions and symbols are not JSON: JCS rejects them; here they are absent.
+    return s === undefined ? "null" : s;
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalize).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    // Default sort compares UTF-16 code units, which is the order JCS requires.
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalize(v)}`).join(",")}}`;
+}
+
+/** Fields that differ between deliveries of one event and so never take part in the comparison. */
+const VOLATILE = new Set(["trace_id", "ingested_at"]);
+
+export function contentForDedup(event: Record<string, unknown>): string {
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(event)) if (!VOLATILE.has(k)) copy[k] = v;
+  return canonicalize(copy);
+}
+
+export async function sha256Hex(text: string | Uint8Array): Promise<string> {
+  const data = typeof text === "string" ? new TextEncoder().encode(text) : text;
+  const digest = await crypto.subtle.digest("SHA-256", data);
+  return toHex(new Uint8Array(digest));
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}

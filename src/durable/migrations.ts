@@ -1,0 +1,68 @@
+/**
+ * Versioned schema of the tenant-region object's SQLite store. Each entry runs once, in order,
+ * under blockConcurrencyWhile in the constructor; `meta.schema_version` records the last applied.
+ * Dimension columns hold '' for "not carried" because SQLite treats NULLs as distinct in keys.
+ */
+const DIM_COLS =
+  "provider_id TEXT NOT NULL, game_id TEXT NOT NULL, method TEXT NOT NULL, currency TEXT NOT NULL, device TEXT NOT NULL, geo TEXT NOT NULL";
+const DIM_KEY = "provider_id, game_id, method, currency, device, geo";
+
+export const OBJECT_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  -- Idempotency records, scoped to the client, replayable for 24 h.
+  CREATE TABLE idempotency (
+    client_id TEXT NOT NULL, key TEXT NOT NULL, body_hash TEXT NOT NULL,
+    status INTEGER NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, key)) WITHOUT ROWID;
+  CREATE INDEX idempotency_created ON idempotency(created_at);
+  -- Dedup keys, kept for the late horizon (longer than the hot events).
+  CREATE TABLE dedup (event_id TEXT PRIMARY KEY, hash TEXT NOT NULL, occurred_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE natural_keys (nk TEXT PRIMARY KEY, event_id TEXT NOT NULL, occurred_at INTEGER NOT NULL) WITHOUT ROWID;
+  -- Hot raw events (the object's own store; archived to R2 before pruning).
+  CREATE TABLE events (
+    event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, occurred_at INTEGER NOT NULL,
+    ingested_at INTEGER NOT NULL, player_id TEXT NOT NULL, trace_id TEXT NOT NULL,
+    body TEXT NOT NULL, money TEXT NOT NULL) WITHOUT ROWID;
+  CREATE INDEX events_ingested ON events(ingested_at);
+  CREATE INDEX events_player ON events(player_id);
+  CREATE TABLE rollup_minute (
+    minute INTEGER NOT NULL, ${DIM_COLS},
+    events INTEGER NOT NULL DEFAULT 0, bets INTEGER NOT NULL DEFAULT 0,
+    stake_r INTEGER NOT NULL DEFAULT 0, stake_o INTEGER NOT NULL DEFAULT 0,
+    win_r INTEGER NOT NULL DEFAULT 0, win_o INTEGER NOT NULL DEFAULT 0,
+    bonus_r INTEGER NOT NULL DEFAULT 0, bonus_o INTEGER NOT NULL DEFAULT 0,
+    jackpot_r INTEGER NOT NULL DEFAULT 0, jackpot_o INTEGER NOT NULL DEFAULT 0,
+    pfee_r INTEGER NOT NULL DEFAULT 0, pfee_o INTEGER NOT NULL DEFAULT 0,
+    payfee_r INTEGER NOT NULL DEFAULT 0, payfee_o INTEGER NOT NULL DEFAULT 0,
+    deposits INTEGER NOT NULL DEFAULT 0, dep_amount_r INTEGER NOT NULL DEFAULT 0,
+    dep_amount_o INTEGER NOT NULL DEFAULT 0, dep_intents INTEGER NOT NULL DEFAULT 0,
+    dep_captured INTEGER NOT NULL DEFAULT 0, settle_neg INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (minute, ${DIM_KEY})) WITHOUT ROWID;
+  CREATE TABLE sketch_minute (
+    minute INTEGER NOT NULL, metric TEXT NOT NULL, ${DIM_COLS}, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (minute, metric, ${DIM_KEY}, bucket)) WITHOUT ROWID;
+  CREATE TABLE active_minute (
+    minute INTEGER NOT NULL, ${DIM_COLS}, player_id TEXT NOT NULL,
+    PRIMARY KEY (minute, ${DIM_KEY}, player_id)) WITHOUT ROWID;
+  -- Per-payment and per-bet state that lets a late event complete an earlier bucket.
+  CREATE TABLE payments (
+    payment_id TEXT PRIMARY KEY, intent_minute INTEGER, intent_dims TEXT,
+    captured INTEGER NOT NULL, counted INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE bets (bet_id TEXT PRIMARY KEY, placed_at INTEGER, pending TEXT) WITHOUT ROWID;
+  -- Per-player facts for cohorts (first deposit, registration), erasable by pseudonym.
+  CREATE TABLE players (player_id TEXT PRIMARY KEY, registered_at INTEGER, first_deposit_at INTEGER) WITHOUT ROWID;
+  `,
+];
+
+export function migrate(sql: SqlStorage): number {
+  sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
+  let version = row ? Number(row.value) : 0;
+  for (; version < OBJECT_MIGRATIONS.length; version++) {
+    sql.exec(OBJECT_MIGRATIONS[version] ?? "");
+    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version + 1));
+  }
+  return version;
+}

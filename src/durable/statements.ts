@@ -1,0 +1,53 @@
+import { MEASURES } from "../domain/measures.ts";
+import { DIMENSIONS } from "../schemas/events.ts";
+
+/**
+ * Set-based statements: each takes one JSON array parameter and touches every row of a batch
+ * in one pass over json_each, which is about three times faster in a Durable Object than one
+ * statement per event and keeps well under the 100-bound-parameter limit.
+ */
+const DIMS = DIMENSIONS.join(", ");
+const dimSelect = (offset: number) => DIMENSIONS.map((_, k) => `value->>${offset + k}`).join(", ");
+
+export const SELECT_DEDUP = "SELECT d.event_id AS id, d.hash AS hash FROM dedup d JOIN json_each(?) j ON d.event_id = j.value";
+export const SELECT_NK = "SELECT n.nk AS nk, n.event_id AS id FROM natural_keys n JOIN json_each(?) j ON n.nk = j.value";
+export const SELECT_PAYMENTS =
+  "SELECT p.payment_id AS id, p.intent_minute AS im, p.intent_dims AS idims, p.captured AS cap, p.counted AS cnt FROM payments p JOIN json_each(?) j ON p.payment_id = j.value";
+export const SELECT_BETS =
+  "SELECT b.bet_id AS id, b.placed_at AS placed, b.pending AS pending FROM bets b JOIN json_each(?) j ON b.bet_id = j.value";
+
+// [event_id, type, occurred_at, player, trace, body, money]
+export const INSERT_EVENTS = `INSERT INTO events (event_id, event_type, occurred_at, ingested_at, player_id, trace_id, body, money)
+  SELECT value->>0, value->>1, value->>2, ?2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?1)`;
+// [event_id, hash, occurred_at]
+export const INSERT_DEDUP = "INSERT INTO dedup (event_id, hash, occurred_at) SELECT value->>0, value->>1, value->>2 FROM json_each(?)";
+// [nk, event_id, occurred_at]
+export const INSERT_NK = "INSERT INTO natural_keys (nk, event_id, occurred_at) SELECT value->>0, value->>1, value->>2 FROM json_each(?)";
+// [payment_id, intent_minute, intent_dims, captured, counted]
+export const UPSERT_PAYMENTS = `INSERT INTO payments (payment_id, intent_minute, intent_dims, captured, counted)
+  SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) WHERE true
+  ON CONFLICT (payment_id) DO UPDATE SET intent_minute = excluded.intent_minute, intent_dims = excluded.intent_dims,
+    captured = excluded.captured, counted = excluded.counted`;
+// [bet_id, placed_at, pending]
+export const UPSERT_BETS = `INSERT INTO bets (bet_id, placed_at, pending) SELECT value->>0, value->>1, value->>2 FROM json_each(?) WHERE true
+  ON CONFLICT (bet_id) DO UPDATE SET placed_at = excluded.placed_at, pending = excluded.pending`;
+// [player_id, registered_at, first_deposit_at]
+export const UPSERT_PLAYERS = `INSERT INTO players (player_id, registered_at, first_deposit_at)
+  SELECT value->>0, value->>1, value->>2 FROM json_each(?) WHERE true
+  ON CONFLICT (player_id) DO UPDATE SET
+    registered_at = CASE WHEN registered_at IS NULL OR excluded.registered_at < registered_at THEN coalesce(excluded.registered_at, registered_at) ELSE registered_at END,
+    first_deposit_at = CASE WHEN first_deposit_at IS NULL OR excluded.first_deposit_at < first_deposit_at THEN coalesce(excluded.first_deposit_at, first_deposit_at) ELSE first_deposit_at END`;
+
+// [minute, ...dims, ...measures]; ?2 is the data version the batch writes.
+export const UPSERT_ROLLUP = `INSERT INTO rollup_minute (minute, ${DIMS}, ${MEASURES.join(", ")}, version)
+  SELECT value->>0, ${dimSelect(1)}, ${MEASURES.map((_, k) => `value->>${1 + DIMENSIONS.length + k}`).join(", ")}, ?2
+  FROM json_each(?1) WHERE true
+  ON CONFLICT (minute, ${DIMS}) DO UPDATE SET ${MEASURES.map((m) => `${m} = ${m} + excluded.${m}`).join(", ")}, version = excluded.version`;
+// [minute, metric, ...dims, bucket, n]
+export const UPSERT_SKETCH = `INSERT INTO sketch_minute (minute, metric, ${DIMS}, bucket, n)
+  SELECT value->>0, value->>1, ${dimSelect(2)}, value->>${2 + DIMENSIONS.length}, value->>${3 + DIMENSIONS.length}
+  FROM json_each(?) WHERE true
+  ON CONFLICT (minute, metric, ${DIMS}, bucket) DO UPDATE SET n = n + excluded.n`;
+// [minute, ...dims, player]
+export const INSERT_ACTIVE = `INSERT OR IGNORE INTO active_minute (minute, ${DIMS}, player_id)
+  SELECT value->>0, ${dimSelect(1)}, value->>${1 + DIMENSIONS.length} FROM json_each(?)`;

@@ -1,0 +1,102 @@
+import type { Context } from "hono";
+import { authorizePartition } from "../../auth/partition.ts";
+import { canonicalize, contentForDedup, sha256Hex } from "../../domain/canonical.ts";
+import type { EventFact, Rejection } from "../../domain/facts.ts";
+import { buildFact, convertMoney, fxNeed, type ParsedEvent, parseEvent } from "../../domain/validate.ts";
+import { ApiError } from "../../errors.ts";
+import type { AppEnv } from "../../hono.ts";
+import { fxRates } from "../../storage/fx.ts";
+import { tenantRegionStub } from "../../storage/objects.ts";
+import { readBody, splitItems } from "./body.ts";
+
+/** The edge half of ingestion, shared by events:batch and events:import (SPEC §5). */
+export interface IngestLimits {
+  maxEvents: number;
+  maxBytes: number;
+  /** How far back occurred_at may go; null for the import endpoint's unbounded history. */
+  horizon: "brand" | number;
+}
+
+const FUTURE_TOLERANCE_MS = 3_600_000;
+
+export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<Response> {
+  const auth = c.get("auth");
+  const traceId = c.get("traceId");
+  const bytes = await readBody(c.req.raw, limits.maxBytes);
+  const items = splitItems(bytes, c.req.header("content-type") ?? "", limits.maxEvents);
+  const { tenant, region } = resolvePartition(items.map((i) => (i.ok ? i.value : null)));
+  const brand = await authorizePartition(c.env.DB, auth, tenant, region);
+
+  const now = Date.now();
+  const horizonMs = limits.horizon === "brand" ? brand.lateHorizonDays * 86_400_000 : limits.horizon;
+  const ctx = { now, lateHorizonMs: horizonMs, futureToleranceMs: FUTURE_TOLERANCE_MS, reportingCurrency: brand.reportingCurrency };
+  const rejected: Rejection[] = [];
+  const parsed: ParsedEvent[] = [];
+  for (const [index, item] of items.entries()) {
+    const r = item.ok ? parseEvent(index, item.value, ctx) : { index, reason: "invalid_json", field: "", message: item.message };
+    if ("reason" in r) rejected.push(r);
+    else parsed.push(r);
+  }
+
+  const needs = parsed.flatMap((p) => fxNeed(p, brand.reportingCurrency) ?? []);
+  const rates = await fxRates(c.env.DB, brand.id, needs);
+  const facts: EventFact[] = [];
+  await Promise.all(
+    parsed.map(async (p) => {
+      const need = fxNeed(p, brand.reportingCurrency);
+      const money = convertMoney(p, brand.reportingCurrency, need ? rates.get(`${need.day}|${need.currency}`) : undefined);
+      if ("reason" in money) return void rejected.push(money as Rejection);
+      const raw = { ...p.raw, event_id: p.id, ingested_at: undefined };
+      const trace = typeof p.raw.trace_id === "string" ? p.raw.trace_id : `${traceId}:${p.index}`;
+      const hash = await sha256Hex(contentForDedup(raw));
+      facts.push(buildFact(p, money, hash, trace, canonicalize({ ...raw, trace_id: trace })));
+    }),
+  );
+  facts.sort((a, b) => a.i - b.i);
+
+  const idempotencyKey = c.req.header("idempotency-key") ?? c.req.header("x-idempotency-key") ?? null;
+  const outcome = await tenantRegionStub(c.env, tenant, region).ingest({
+    region,
+    clientId: auth.clientId,
+    idempotencyKey,
+    bodyHash: await sha256Hex(bytes),
+    traceId,
+    facts,
+    rejected,
+    sessionMinSec: brand.sessionMinMinutes * 60,
+  });
+  if (outcome.kind === "idempotency_mismatch") {
+    throw new ApiError(409, "idempotency_key_reused", "Conflict", "this Idempotency-Key was used in the last 24 h with a different body");
+  }
+  const headers: Record<string, string> = outcome.replayed ? { "idempotent-replayed": "true" } : {};
+  if (outcome.status === 202) return c.json(outcome.body, 202, headers);
+  throw new ApiError(422, "batch_rejected", "Unprocessable batch", "no event in the batch could be applied", { ...outcome.body }, headers);
+}
+
+/** One batch is one (tenant, region), so that it commits in one object's transaction. */
+function resolvePartition(values: unknown[]): { tenant: string; region: string } {
+  const pairs = new Map<string, { tenant: string; region: string }>();
+  for (const v of values) {
+    const o = v as Record<string, unknown> | null;
+    if (o && typeof o === "object" && typeof o.tenant_id === "string" && typeof o.region === "string") {
+      pairs.set(`${o.tenant_id}\u0000${o.region}`, { tenant: o.tenant_id, region: o.region });
+    }
+  }
+  if (pairs.size > 1) {
+    const partitions = [...pairs.values()].map((p) => `${p.tenant}/${p.region}`);
+    throw new ApiError(
+      422,
+      "mixed_partition",
+      "Mixed partition",
+      "a batch must carry the events of exactly one (tenant_id, region); split it per partition",
+      { partitions },
+    );
+  }
+  const only = [...pairs.values()][0];
+  if (!only) {
+    throw new ApiError(422, "batch_rejected", "Unprocessable batch", "no event names a tenant_id and region", {
+      errors: [{ field: "/0/tenant_id", code: "missing_field", message: "tenant_id and region are required on every event" }],
+    });
+  }
+  return only;
+}

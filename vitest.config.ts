@@ -1,0 +1,29 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        // Test-only bindings: the migrations to apply, a fixed key-encryption key, and the
+        // local stand-in for jurisdictions that workerd does not implement.
+        bindings: {
+          TEST_MIGRATIONS: migrations,
+          SIGNING_KEK: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+          LOCAL_JURISDICTION_FALLBACK: "true",
+        },
+      },
+    }),
+  ],
+  test: {
+    setupFiles: ["./test/helpers/setup.ts"],
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    // Structured request logs only when a test fails.
+    silent: "passed-only",
+  },
+});
