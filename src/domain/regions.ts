@@ -21,6 +21,8 @@ export const REGION_PLACEMENT: Readonly<Record<string, RegionPlacement>> = {
   ME: { locationHint: "me" },
 };
 
+export const placementOf = (code: string): RegionPlacement => REGION_PLACEMENT[code] ?? {};
+
 export const isKnownRegion = (code: string): boolean => code in REGION_PLACEMENT;
 
 /** Object name of a tenant-region pair; the pair is the unit of ingestion and of reads. */
