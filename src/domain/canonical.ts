@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * RFC 8785 (JCS) canonical JSON. Two deliveries of the same event compare equal whatever
  * their key order or whitespace. ECMAScript number and string serialisation is what JCS
@@ -24,6 +26,11 @@ export function contentForDedup(event: Record<string, unknown>): string {
   const copy: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(event)) if (!VOLATILE.has(k)) copy[k] = v;
   return canonicalize(copy);
+}
+
+/** Synchronous SHA-256 (node:crypto under nodejs_compat): per-event hashing without an await each. */
+export function sha256HexSync(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 export async function sha256Hex(text: string | Uint8Array): Promise<string> {

@@ -32,7 +32,7 @@ export interface EventFact {
   placedAt?: number;
   durationSec?: number;
   reason?: string;
-  /** The event as received (canonical JSON, trace_id filled in), for the hot store and archives. */
+  /** The event as received in RFC 8785 form without trace_id and ingested_at (they have columns). */
   body: string;
 }
 

@@ -24,7 +24,9 @@ export interface BatchResult {
   errors: Rejection[];
 }
 
-export type IngestOutcome = { kind: "done"; status: 202 | 422; body: BatchResult; replayed: boolean } | { kind: "idempotency_mismatch" };
+export type IngestOutcome =
+  | { kind: "done"; status: 202 | 422; body: BatchResult; replayed: boolean /** Time inside the transaction. */; ms?: number }
+  | { kind: "idempotency_mismatch" };
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 

@@ -19,12 +19,12 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   -- Dedup keys, kept for the late horizon (longer than the hot events).
   CREATE TABLE dedup (event_id TEXT PRIMARY KEY, hash TEXT NOT NULL, occurred_at INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE natural_keys (nk TEXT PRIMARY KEY, event_id TEXT NOT NULL, occurred_at INTEGER NOT NULL) WITHOUT ROWID;
-  -- Hot raw events (the object's own store; archived to R2 before pruning).
+  -- Hot raw events (the object's own store; archived to R2 before pruning). An append-only rowid
+  -- table: rowid order is ingest order, and event_id uniqueness is already held by dedup.
   CREATE TABLE events (
-    event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, occurred_at INTEGER NOT NULL,
+    seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, event_type TEXT NOT NULL, occurred_at INTEGER NOT NULL,
     ingested_at INTEGER NOT NULL, player_id TEXT NOT NULL, trace_id TEXT NOT NULL,
-    body TEXT NOT NULL, money TEXT NOT NULL) WITHOUT ROWID;
-  CREATE INDEX events_ingested ON events(ingested_at);
+    body TEXT NOT NULL, money TEXT NOT NULL);
   CREATE INDEX events_player ON events(player_id);
   CREATE TABLE rollup_minute (
     minute INTEGER NOT NULL, ${DIM_COLS},

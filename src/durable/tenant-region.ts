@@ -30,7 +30,9 @@ export class TenantRegionObject extends DurableObject<Env> {
 
   async ingest(req: IngestRequest): Promise<IngestOutcome> {
     this.assertResidency(req.region);
+    const started = performance.now();
     const outcome = ingestBatch(this.ctx.storage, req, Date.now());
+    if (outcome.kind === "done") outcome.ms = performance.now() - started;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUSEKEEPING_MS);
     return outcome;
   }
