@@ -30,7 +30,7 @@ const persistTo = `bench/out/state-${Date.now()}`;
 const server = await startDevServer(Number(a.port), persistTo);
 try {
   const now = Date.now();
-  const secret = "bench-secret-" + crypto.randomUUID();
+  const secret = `bench-secret-${crypto.randomUUID()}`;
   await execute({ remote: false, persistTo }, [
     createOrganization("bench-org", "Bench", now),
     createRegion("EU", "eu", null, now),
@@ -87,7 +87,10 @@ try {
       });
       const body = (await res.json()) as Record<string, number>;
       for (const m of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)) {
-        (timings[m[1] as string] ??= []).push(Number(m[2]));
+        const name = m[1] as string;
+        const list = timings[name] ?? [];
+        list.push(Number(m[2]));
+        timings[name] = list;
       }
       latencies.push(performance.now() - t0);
       totals.status[res.status] = (totals.status[res.status] ?? 0) + 1;
