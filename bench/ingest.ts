@@ -17,7 +17,7 @@ const { values: a } = parseArgs({
     batch: { type: "string", default: "500" },
     concurrency: { type: "string", default: "8" },
     dup: { type: "string", default: "0.02" },
-    port: { type: "string", default: "8799" },
+    port: { type: "string", default: "8795" },
   },
 });
 const rate = Number(a.rate);
@@ -26,7 +26,7 @@ const batchSize = Number(a.batch);
 const concurrency = Number(a.concurrency);
 const dupShare = Number(a.dup);
 
-const persistTo = `bench/out/state-${Date.now()}`;
+const persistTo = `${process.env.BENCH_STATE_DIR ?? "bench/out"}/state-${Date.now()}`;
 const server = await startDevServer(Number(a.port), persistTo);
 try {
   const now = Date.now();

@@ -7,16 +7,26 @@ import { createHash } from "node:crypto";
  */
 export function canonicalize(value: unknown): string {
   if (value === null || typeof value !== "object") {
-    const s = JSON.stringify(value);
-    // undefined, functions and symbols are not JSON: JCS rejects them; here they are absent.
-    return s === undefined ? "null" : s;
+    // undefined, functions and symbols are not JSON: JCS rejects them; here they read as null.
+    return JSON.stringify(value) ?? "null";
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalize).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    // Default sort compares UTF-16 code units, which is the order JCS requires.
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalize(v)}`).join(",")}}`;
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i ? "," : "") + canonicalize(value[i]);
+    return `${out}]`;
+  }
+  const obj = value as Record<string, unknown>;
+  // Default sort compares UTF-16 code units, which is the order JCS requires.
+  const keys = Object.keys(obj).sort();
+  let out = "{";
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out += `${first ? "" : ","}${JSON.stringify(k)}:${canonicalize(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /** Fields that differ between deliveries of one event and so never take part in the comparison. */

@@ -32,8 +32,6 @@ export interface EventFact {
   placedAt?: number;
   durationSec?: number;
   reason?: string;
-  /** The event as received in RFC 8785 form without trace_id and ingested_at (they have columns). */
-  body: string;
 }
 
 export interface Rejection {

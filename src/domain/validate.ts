@@ -182,14 +182,14 @@ export function convertMoney(p: ParsedEvent, reporting: string, tableRate: strin
 }
 
 /** Assembles what the tenant-region object stores and rolls up for one accepted event. */
-export function buildFact(p: ParsedEvent, money: Money, hash: string, trace: string, body: string): EventFact {
+export function buildFact(p: ParsedEvent, money: Money, hash: string, trace: string): EventFact {
   const pl = p.payload;
   const str = (k: string) => (typeof pl[k] === "string" ? (pl[k] as string) : undefined);
   const bet = str("bet_id");
   const payment = str("payment_id");
   const nk = p.type.startsWith("bet.") ? `${p.type}|${bet}` : p.type.startsWith("payment.") ? `${p.type}|${payment}` : null;
   const placed = str("placed_at");
-  const fact: EventFact = { i: p.index, id: p.id, type: p.type, at: p.at, player: p.player, hash, nk, trace, dims: p.dims, money, body };
+  const fact: EventFact = { i: p.index, id: p.id, type: p.type, at: p.at, player: p.player, hash, nk, trace, dims: p.dims, money };
   if (bet !== undefined) fact.bet = bet;
   if (payment !== undefined) fact.payment = payment;
   const direction = str("direction");

@@ -10,7 +10,13 @@ export interface IngestRequest {
   idempotencyKey: string | null;
   bodyHash: string;
   traceId: string;
-  facts: EventFact[];
+  /**
+   * The validated facts as one JSON string: RPC clones a string as bytes, which costs a fraction
+   * of cloning 500 nested objects (measured: ~50 µs an event as objects through RPC).
+   */
+  factsJson: string;
+  /** Hot-store rows in the order of the facts, as one JSON array text (see storedRow). */
+  eventsJson: string;
   rejected: Rejection[];
   sessionMinSec: number;
 }
@@ -52,8 +58,11 @@ export function ingestBatch(storage: DurableObjectStorage, req: IngestRequest, n
       }
     }
 
-    const { accepted, duplicates, conflicts } = classify(sql, req.facts);
-    if (accepted.length > 0) apply(sql, accepted, req.sessionMinSec, now);
+    const { accepted, positions, duplicates, conflicts } = classify(sql, JSON.parse(req.factsJson) as EventFact[]);
+    if (accepted.length > 0) {
+      sql.exec(S.INSERT_EVENTS, req.eventsJson, JSON.stringify(positions), now);
+      apply(sql, accepted, req.sessionMinSec, now);
+    }
 
     const errors = [...req.rejected, ...conflicts].sort((a, b) => a.index - b.index);
     const body: BatchResult = {
@@ -89,9 +98,10 @@ function classify(sql: SqlStorage, facts: EventFact[]) {
   if (nkList.length) for (const r of sql.exec<{ nk: string; id: string }>(S.SELECT_NK, JSON.stringify(nkList))) nks.set(r.nk, r.id);
 
   const accepted: EventFact[] = [];
+  const positions: number[] = [];
   const conflicts: Rejection[] = [];
   let duplicates = 0;
-  for (const f of facts) {
+  for (const [k, f] of facts.entries()) {
     const stored = seen.get(f.id);
     if (stored !== undefined) {
       if (stored === f.hash) duplicates++;
@@ -120,8 +130,9 @@ function classify(sql: SqlStorage, facts: EventFact[]) {
     seen.set(f.id, f.hash);
     if (f.nk) nks.set(f.nk, f.id);
     accepted.push(f);
+    positions.push(k);
   }
-  return { accepted, duplicates, conflicts };
+  return { accepted, positions, duplicates, conflicts };
 }
 
 function apply(sql: SqlStorage, facts: EventFact[], sessionMinSec: number, now: number): void {
@@ -147,11 +158,6 @@ function apply(sql: SqlStorage, facts: EventFact[], sessionMinSec: number, now: 
   const delta = computeRollup({ facts, ingestedAt: now, sessionMinSec, payments, bets });
   const version = nextVersion(sql);
 
-  sql.exec(
-    S.INSERT_EVENTS,
-    JSON.stringify(facts.map((f) => [f.id, f.type, f.at, f.player, f.trace, f.body, JSON.stringify(f.money)])),
-    now,
-  );
   sql.exec(S.INSERT_DEDUP, JSON.stringify(facts.map((f) => [f.id, f.hash, f.at])));
   const nkRows = facts.flatMap((f) => (f.nk ? [[f.nk, f.id, f.at]] : []));
   if (nkRows.length) sql.exec(S.INSERT_NK, JSON.stringify(nkRows));

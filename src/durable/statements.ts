@@ -16,9 +16,10 @@ export const SELECT_PAYMENTS =
 export const SELECT_BETS =
   "SELECT b.bet_id AS id, b.placed_at AS placed, b.pending AS pending FROM bets b JOIN json_each(?) j ON b.bet_id = j.value";
 
-// [event_id, type, occurred_at, player, trace, body, money]
+// ?1: [{m: [event_id, type, occurred_at, player, trace], x: money, b: body}], ?2: positions to keep
 export const INSERT_EVENTS = `INSERT INTO events (event_id, event_type, occurred_at, ingested_at, player_id, trace_id, body, money)
-  SELECT value->>0, value->>1, value->>2, ?2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?1)`;
+  SELECT value->>'$.m[0]', value->>'$.m[1]', value->>'$.m[2]', ?3, value->>'$.m[3]', value->>'$.m[4]', value->'$.b', value->'$.x'
+  FROM json_each(?1) WHERE key IN (SELECT value FROM json_each(?2))`;
 // [event_id, hash, occurred_at]
 export const INSERT_DEDUP = "INSERT INTO dedup (event_id, hash, occurred_at) SELECT value->>0, value->>1, value->>2 FROM json_each(?)";
 // [nk, event_id, occurred_at]

@@ -22,7 +22,6 @@ function fact(overrides: Partial<EventFact> = {}): EventFact {
     dims: { provider_id: "netent", game_id: "starburst", method: "", currency: "EUR", device: "", geo: "" },
     money: { stake: [100, 100], win: [40, 40] },
     bet: `b_${id}`,
-    body: "{}",
     ...overrides,
   };
 }
@@ -33,7 +32,8 @@ const request = (facts: EventFact[], key: string | null = null): IngestRequest =
   idempotencyKey: key,
   bodyHash: "bh",
   traceId: "tr",
-  facts: facts.map((f, i) => ({ ...f, i })),
+  factsJson: JSON.stringify(facts.map((f, i) => ({ ...f, i }))),
+  eventsJson: JSON.stringify(facts.map((f) => ({ m: [f.id, f.type, f.at, f.player, f.trace], x: f.money, b: { event_id: f.id } }))),
   rejected: [],
   sessionMinSec: 60,
 });

@@ -1,4 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { canonicalize } from "../../src/domain/canonical.ts";
+import { tenantRegionStub } from "../../src/storage/objects.ts";
 import { betSettled, event, iso, payment, uuid } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { createTestClient, seedTenants, setFx } from "../helpers/tenants.ts";
@@ -30,6 +34,19 @@ describe("POST /v1/events:batch", () => {
     expect(after.totals.bets! - before.totals.bets!).toBe(2);
     expect(after.totals.stake_r! - before.totals.stake_r!).toBe(200);
     expect(after.totals.deposits! - before.totals.deposits!).toBe(1);
+    // The hot store keeps each event in its RFC 8785 form, trace_id in its own column.
+    const first = events[0] as Record<string, unknown>;
+    await runInDurableObject(tenantRegionStub(env, "brand-eu", "EU"), (_i, state) => {
+      const row = state.storage.sql
+        .exec<{ body: string; trace_id: string; ingested_at: number }>(
+          "SELECT body, trace_id, ingested_at FROM events WHERE event_id = ?",
+          first.event_id,
+        )
+        .one();
+      expect(row.body).toBe(canonicalize(first));
+      expect(row.trace_id).toBe(`${body.trace_id}:0`);
+      expect(Math.abs(row.ingested_at - Date.now())).toBeLessThan(60_000);
+    });
   });
 
   it("counts duplicates inside one batch and across batches once", async () => {

@@ -15,7 +15,6 @@ const f = (type: EventFact["type"], at: number, extra: Partial<EventFact> = {}):
   trace: "t",
   dims,
   money: {},
-  body: "{}",
   ...extra,
 });
 
