@@ -86,7 +86,7 @@ try {
         body: JSON.stringify(events),
       });
       const body = (await res.json()) as Record<string, number>;
-      for (const m of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)) {
+      for (const m of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);(?:desc="[^"]*";)?dur=([\d.]+)/g)) {
         const name = m[1] as string;
         const list = timings[name] ?? [];
         list.push(Number(m[2]));
@@ -107,6 +107,7 @@ try {
     await fetch(`${server.url}/v1/ingest/stats?brand_id=bench-eu&region=EU`, { headers: { authorization: `Bearer ${token}` } })
   ).json()) as { events_hot: number; totals: Record<string, number> };
   const exp = gen.expected;
+  if (process.env.BENCH_DEBUG) console.error(JSON.stringify(stats));
   const checks = {
     accepted_equals_unique: totals.accepted === exp.unique,
     stored_equals_unique: stats.events_hot === exp.unique,

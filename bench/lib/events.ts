@@ -18,7 +18,8 @@ const usd = parseRate(USD_RATE)!;
 export class TrafficGenerator {
   readonly expected: Expected = { unique: 0, betsSettled: 0, stakeR: 0, deposits: 0 };
   private n = 0;
-  private readonly pending: Record<string, unknown>[] = [];
+  /** Events generated but not yet sent, with what each adds to the expected totals once sent. */
+  private readonly pending: { event: Record<string, unknown>; adds: Partial<Expected> }[] = [];
   private readonly tenant: string;
   private readonly region: string;
   private readonly players: number;
@@ -38,9 +39,10 @@ export class TrafficGenerator {
         continue;
       }
       if (this.pending.length === 0) this.unit();
-      const e = this.pending.shift() as Record<string, unknown>;
+      const next = this.pending.shift() as { event: Record<string, unknown>; adds: Partial<Expected> };
       this.expected.unique++;
-      out.push(e);
+      for (const [k, v] of Object.entries(next.adds) as [keyof Expected, number][]) this.expected[k] += v;
+      out.push(next.event);
     }
     return out;
   }
@@ -74,25 +76,22 @@ export class TrafficGenerator {
     };
     const fx = foreign ? { fx_rate: USD_RATE } : {};
     this.pending.push(
-      base("bet.placed", bet, now - 2000, fx),
-      base("bet.settled", { ...bet, win_minor: win, placed_at: new Date(now - 2000).toISOString() }, now, fx),
+      { event: base("bet.placed", bet, now - 2000, fx), adds: {} },
+      {
+        event: base("bet.settled", { ...bet, win_minor: win, placed_at: new Date(now - 2000).toISOString() }, now, fx),
+        adds: { betsSettled: 1, stakeR: foreign ? convertMinor(stake, 2, usd, 2) : stake },
+      },
     );
-    this.expected.betsSettled++;
-    this.expected.stakeR += foreign ? convertMinor(stake, 2, usd, 2) : stake;
     if (k % 5 === 0) {
-      const pay = {
-        payment_id: `pay_${k}`,
-        amount_minor: 2000 + (k % 9) * 500,
-        currency: "EUR",
-        method: k % 2 ? "card" : "trustly",
-        direction: "deposit",
-      };
-      this.pending.push(base("payment.intent", pay, now - 5000), base("payment.captured", { ...pay, fee_minor: 30 }, now - 1000));
+      const method = k % 2 ? "card" : "trustly";
+      const pay = { payment_id: `pay_${k}`, amount_minor: 2000 + (k % 9) * 500, currency: "EUR", method, direction: "deposit" };
+      const credit = { amount_minor: pay.amount_minor, currency: "EUR", reason: "deposit", reference_id: pay.payment_id };
       this.pending.push(
-        base("wallet.credit", { amount_minor: pay.amount_minor, currency: "EUR", reason: "deposit", reference_id: pay.payment_id }),
+        { event: base("payment.intent", pay, now - 5000), adds: {} },
+        { event: base("payment.captured", { ...pay, fee_minor: 30 }, now - 1000), adds: { deposits: 1 } },
+        { event: base("wallet.credit", credit), adds: {} },
       );
-      this.expected.deposits++;
     }
-    if (k % 7 === 0) this.pending.push(base("session.ended", { session_id: `s_${k}`, duration_sec: 30 + (k % 900) }));
+    if (k % 7 === 0) this.pending.push({ event: base("session.ended", { session_id: `s_${k}`, duration_sec: 30 + (k % 900) }), adds: {} });
   }
 }

@@ -60,6 +60,7 @@ export async function startDevServer(port: number, persistTo: string): Promise<D
     persistTo,
     workerdPid: () => findDescendant(child.pid, "workerd"),
     stop: async () => {
+      if (process.env.BENCH_DEBUG) console.error(log.slice(-200000));
       if (child.pid) {
         try {
           process.kill(-child.pid, "SIGTERM");

@@ -1,6 +1,6 @@
 import type { EventFact, Rejection } from "../domain/facts.ts";
-import { MEASURES } from "../domain/measures.ts";
-import { type BetState, computeRollup, type PaymentState } from "../domain/rollup.ts";
+import { applyFacts } from "./apply.ts";
+import { KeyOverlay, type RecentKeys } from "./keys.ts";
 import * as S from "./statements.ts";
 
 /** What the edge sends for one batch: validated facts plus the rejections it already found. */
@@ -31,7 +31,14 @@ export interface BatchResult {
 }
 
 export type IngestOutcome =
-  | { kind: "done"; status: 202 | 422; body: BatchResult; replayed: boolean /** Time inside the transaction. */; ms?: number }
+  | {
+      kind: "done";
+      status: 202 | 422;
+      body: BatchResult;
+      replayed: boolean /** Time inside the transaction, and how many batches shared it. */;
+      ms?: number;
+      group?: number;
+    }
   | { kind: "idempotency_mismatch" };
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -41,9 +48,16 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
  * events, per-payment/bet/player facts and minute rollups commit together or not at all, so a
  * 202 means durable and a crash mid-batch leaves nothing behind.
  */
-export function ingestBatch(storage: DurableObjectStorage, req: IngestRequest, now: number): IngestOutcome {
-  const sql = storage.sql;
-  return storage.transactionSync((): IngestOutcome => {
+export function ingestBatch(storage: DurableObjectStorage, req: IngestRequest, now: number, keys: RecentKeys): IngestOutcome {
+  const overlay = new KeyOverlay(keys);
+  const outcome = storage.transactionSync(() => applyBatch(storage.sql, req, now, overlay));
+  overlay.commit();
+  return outcome;
+}
+
+/** One batch's work, inside a transaction the caller owns (one batch, or a group of them). */
+export function applyBatch(sql: SqlStorage, req: IngestRequest, now: number, keys: KeyOverlay): IngestOutcome {
+  {
     if (req.idempotencyKey) {
       const prior = sql
         .exec<{ body_hash: string; status: number; response: string; created_at: number }>(
@@ -57,11 +71,10 @@ export function ingestBatch(storage: DurableObjectStorage, req: IngestRequest, n
         return { kind: "done", status: prior.status as 202 | 422, body: JSON.parse(prior.response) as BatchResult, replayed: true };
       }
     }
-
-    const { accepted, positions, duplicates, conflicts } = classify(sql, JSON.parse(req.factsJson) as EventFact[]);
+    const { accepted, positions, duplicates, conflicts } = classify(sql, JSON.parse(req.factsJson) as EventFact[], keys);
     if (accepted.length > 0) {
       sql.exec(S.INSERT_EVENTS, req.eventsJson, JSON.stringify(positions), now);
-      apply(sql, accepted, req.sessionMinSec, now);
+      applyFacts(sql, accepted, req.sessionMinSec, now);
     }
 
     const errors = [...req.rejected, ...conflicts].sort((a, b) => a.index - b.index);
@@ -86,25 +99,27 @@ export function ingestBatch(storage: DurableObjectStorage, req: IngestRequest, n
       );
     }
     return { kind: "done", status, body, replayed: false };
-  });
+  }
 }
 
 /** Splits a batch into new events, duplicates and conflicts, in order, against stored keys and earlier events of the same batch. */
-function classify(sql: SqlStorage, facts: EventFact[]) {
-  const seen = new Map<string, string>();
-  for (const r of sql.exec<{ id: string; hash: string }>(S.SELECT_DEDUP, JSON.stringify(facts.map((f) => f.id)))) seen.set(r.id, r.hash);
-  const nks = new Map<string, string>();
-  const nkList = facts.flatMap((f) => (f.nk ? [f.nk] : []));
-  if (nkList.length) for (const r of sql.exec<{ nk: string; id: string }>(S.SELECT_NK, JSON.stringify(nkList))) nks.set(r.nk, r.id);
+function classify(sql: SqlStorage, facts: EventFact[], keys: KeyOverlay) {
+  // Folded keys come from the tables; recent ones (and this transaction's) from the overlay.
+  const folded = new Map<string, string>();
+  const cold = facts.filter((f) => keys.id(f.id) === undefined).map((f) => f.id);
+  if (cold.length) for (const r of sql.exec<{ id: string; hash: string }>(S.SELECT_DEDUP, JSON.stringify(cold))) folded.set(r.id, r.hash);
+  const foldedNks = new Map<string, string>();
+  const nkList = facts.flatMap((f) => (f.nk && keys.nk(f.nk) === undefined ? [f.nk] : []));
+  if (nkList.length) for (const r of sql.exec<{ nk: string; id: string }>(S.SELECT_NK, JSON.stringify(nkList))) foldedNks.set(r.nk, r.id);
 
   const accepted: EventFact[] = [];
   const positions: number[] = [];
   const conflicts: Rejection[] = [];
   let duplicates = 0;
   for (const [k, f] of facts.entries()) {
-    const stored = seen.get(f.id);
+    const stored = keys.id(f.id) ?? folded.get(f.id);
     if (stored !== undefined) {
-      if (stored === f.hash) duplicates++;
+      if (stored === f.hash.slice(0, 16)) duplicates++;
       else
         conflicts.push({
           index: f.i,
@@ -115,7 +130,7 @@ function classify(sql: SqlStorage, facts: EventFact[]) {
         });
       continue;
     }
-    const owner = f.nk ? nks.get(f.nk) : undefined;
+    const owner = f.nk ? (keys.nk(f.nk) ?? foldedNks.get(f.nk)) : undefined;
     if (f.nk && owner !== undefined && owner !== f.id) {
       const key = f.nk.split("|")[0]?.startsWith("bet.") ? "bet_id" : "payment_id";
       conflicts.push({
@@ -127,89 +142,18 @@ function classify(sql: SqlStorage, facts: EventFact[]) {
       });
       continue;
     }
-    seen.set(f.id, f.hash);
-    if (f.nk) nks.set(f.nk, f.id);
+    keys.add(f.id, f.hash.slice(0, 16), f.nk);
     accepted.push(f);
     positions.push(k);
   }
   return { accepted, positions, duplicates, conflicts };
 }
 
-function apply(sql: SqlStorage, facts: EventFact[], sessionMinSec: number, now: number): void {
-  const payIds = [...new Set(facts.flatMap((f) => (f.payment && f.type.startsWith("payment.") ? [f.payment] : [])))];
-  const betIds = [...new Set(facts.flatMap((f) => (f.bet ? [f.bet] : [])))];
-  const payments = new Map<string, PaymentState>();
-  if (payIds.length)
-    for (const r of sql.exec<{ id: string; im: number | null; idims: string | null; cap: number; cnt: number }>(
-      S.SELECT_PAYMENTS,
-      JSON.stringify(payIds),
-    ))
-      payments.set(r.id, {
-        intentMinute: r.im,
-        intentDims: r.idims ? (JSON.parse(r.idims) as string[]) : null,
-        captured: r.cap === 1,
-        counted: r.cnt === 1,
-      });
-  const bets = new Map<string, BetState>();
-  if (betIds.length)
-    for (const r of sql.exec<{ id: string; placed: number | null; pending: string | null }>(S.SELECT_BETS, JSON.stringify(betIds)))
-      bets.set(r.id, { placedAt: r.placed, pending: r.pending ? (JSON.parse(r.pending) as BetState["pending"]) : null });
-
-  const delta = computeRollup({ facts, ingestedAt: now, sessionMinSec, payments, bets });
-  const version = nextVersion(sql);
-
-  sql.exec(S.INSERT_DEDUP, JSON.stringify(facts.map((f) => [f.id, f.hash, f.at])));
-  const nkRows = facts.flatMap((f) => (f.nk ? [[f.nk, f.id, f.at]] : []));
-  if (nkRows.length) sql.exec(S.INSERT_NK, JSON.stringify(nkRows));
-  if (delta.touchedPayments.size)
-    sql.exec(
-      S.UPSERT_PAYMENTS,
-      JSON.stringify(
-        [...delta.touchedPayments].map((id) => {
-          const p = payments.get(id);
-          return [
-            id,
-            p?.intentMinute ?? null,
-            p?.intentDims ? JSON.stringify(p.intentDims) : null,
-            p?.captured ? 1 : 0,
-            p?.counted ? 1 : 0,
-          ];
-        }),
-      ),
-    );
-  if (delta.touchedBets.size)
-    sql.exec(
-      S.UPSERT_BETS,
-      JSON.stringify(
-        [...delta.touchedBets].map((id) => {
-          const b = bets.get(id);
-          return [id, b?.placedAt ?? null, b?.pending ? JSON.stringify(b.pending) : null];
-        }),
-      ),
-    );
-  const players = new Set([...delta.registered.keys(), ...delta.firstDeposit.keys()]);
-  if (players.size)
-    sql.exec(
-      S.UPSERT_PLAYERS,
-      JSON.stringify([...players].map((p) => [p, delta.registered.get(p) ?? null, delta.firstDeposit.get(p) ?? null])),
-    );
-  sql.exec(
-    S.UPSERT_ROLLUP,
-    JSON.stringify([...delta.cells.values()].map((c) => [c.minute, ...c.dims, ...MEASURES.map((m) => c.m[m])])),
-    version,
-  );
-  if (delta.sketches.size)
-    sql.exec(S.UPSERT_SKETCH, JSON.stringify([...delta.sketches.values()].map((s) => [s.minute, s.metric, ...s.dims, s.bucket, s.n])));
-  if (delta.actives.size)
-    sql.exec(S.INSERT_ACTIVE, JSON.stringify([...delta.actives.values()].map((a) => [a.minute, ...a.dims, a.player])));
-}
-
-/** A monotonically increasing data version; cells record the version that last changed them (ETags in reads). */
-function nextVersion(sql: SqlStorage): number {
-  const row = sql
-    .exec<{ value: string }>(
-      "INSERT INTO meta (key, value) VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
-    )
-    .one();
-  return Number(row.value);
+/**
+ * The hot-store row of an event, assembled as JSON text: the canonical body is spliced in as an
+ * object rather than escaped as a string, so neither side pays to escape or parse it.
+ */
+export function storedRow(f: EventFact, content: string): string {
+  const meta = [f.id, f.type, f.at, f.player, f.trace, f.hash.slice(0, 16), f.nk];
+  return `{"m":${JSON.stringify(meta)},"x":${JSON.stringify(f.money)},"b":${content}}`;
 }

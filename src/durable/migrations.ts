@@ -16,15 +16,18 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
     status INTEGER NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL,
     PRIMARY KEY (client_id, key)) WITHOUT ROWID;
   CREATE INDEX idempotency_created ON idempotency(created_at);
-  -- Dedup keys, kept for the late horizon (longer than the hot events).
-  CREATE TABLE dedup (event_id TEXT PRIMARY KEY, hash TEXT NOT NULL, occurred_at INTEGER NOT NULL) WITHOUT ROWID;
+  -- Dedup keys, kept for the late horizon (longer than the hot events). Compact on purpose:
+  -- the UUID as 16 bytes and the first 8 bytes of the content hash (it is only ever compared with
+  -- another delivery of the same event_id), because random-key inserts cost by the page.
+  CREATE TABLE dedup (event_id BLOB PRIMARY KEY, hash BLOB NOT NULL, occurred_at INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE natural_keys (nk TEXT PRIMARY KEY, event_id TEXT NOT NULL, occurred_at INTEGER NOT NULL) WITHOUT ROWID;
   -- Hot raw events (the object's own store; archived to R2 before pruning). An append-only rowid
   -- table: rowid order is ingest order, and event_id uniqueness is already held by dedup.
   CREATE TABLE events (
     seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, event_type TEXT NOT NULL, occurred_at INTEGER NOT NULL,
     ingested_at INTEGER NOT NULL, player_id TEXT NOT NULL, trace_id TEXT NOT NULL,
-    body TEXT NOT NULL, money TEXT NOT NULL);
+    -- First 16 hex digits of the content hash and the natural key: what the key fold needs.
+    hash TEXT NOT NULL, nk TEXT, body TEXT NOT NULL, money TEXT NOT NULL);
   CREATE INDEX events_player ON events(player_id);
   CREATE TABLE rollup_minute (
     minute INTEGER NOT NULL, ${DIM_COLS},

@@ -9,21 +9,26 @@ import { DIMENSIONS } from "../schemas/events.ts";
 const DIMS = DIMENSIONS.join(", ");
 const dimSelect = (offset: number) => DIMENSIONS.map((_, k) => `value->>${offset + k}`).join(", ");
 
-export const SELECT_DEDUP = "SELECT d.event_id AS id, d.hash AS hash FROM dedup d JOIN json_each(?) j ON d.event_id = j.value";
+// Keys travel as text (UUID, hex hash) and are stored as bytes: see the dedup table.
+export const SELECT_DEDUP =
+  "SELECT j.value AS id, lower(hex(d.hash)) AS hash FROM json_each(?) j JOIN dedup d ON d.event_id = unhex(replace(j.value, '-', ''))";
 export const SELECT_NK = "SELECT n.nk AS nk, n.event_id AS id FROM natural_keys n JOIN json_each(?) j ON n.nk = j.value";
 export const SELECT_PAYMENTS =
   "SELECT p.payment_id AS id, p.intent_minute AS im, p.intent_dims AS idims, p.captured AS cap, p.counted AS cnt FROM payments p JOIN json_each(?) j ON p.payment_id = j.value";
 export const SELECT_BETS =
   "SELECT b.bet_id AS id, b.placed_at AS placed, b.pending AS pending FROM bets b JOIN json_each(?) j ON b.bet_id = j.value";
 
-// ?1: [{m: [event_id, type, occurred_at, player, trace], x: money, b: body}], ?2: positions to keep
-export const INSERT_EVENTS = `INSERT INTO events (event_id, event_type, occurred_at, ingested_at, player_id, trace_id, body, money)
-  SELECT value->>'$.m[0]', value->>'$.m[1]', value->>'$.m[2]', ?3, value->>'$.m[3]', value->>'$.m[4]', value->'$.b', value->'$.x'
+// ?1: [{m: [event_id, type, occurred_at, player, trace, hash16, nk], x: money, b: body}], ?2: positions to keep
+export const INSERT_EVENTS = `INSERT INTO events (event_id, event_type, occurred_at, ingested_at, player_id, trace_id, hash, nk, body, money)
+  SELECT value->>'$.m[0]', value->>'$.m[1]', value->>'$.m[2]', ?3, value->>'$.m[3]', value->>'$.m[4]', value->>'$.m[5]', value->>'$.m[6]',
+    value->'$.b', value->'$.x'
   FROM json_each(?1) WHERE key IN (SELECT value FROM json_each(?2))`;
-// [event_id, hash, occurred_at]
-export const INSERT_DEDUP = "INSERT INTO dedup (event_id, hash, occurred_at) SELECT value->>0, value->>1, value->>2 FROM json_each(?)";
-// [nk, event_id, occurred_at]
-export const INSERT_NK = "INSERT INTO natural_keys (nk, event_id, occurred_at) SELECT value->>0, value->>1, value->>2 FROM json_each(?)";
+
+export const SELECT_UNFOLDED = "SELECT event_id, hash, nk FROM events WHERE seq > ? ORDER BY seq";
+export const FOLD_DEDUP = `INSERT OR IGNORE INTO dedup (event_id, hash, occurred_at)
+  SELECT unhex(replace(event_id, '-', '')), unhex(hash), occurred_at FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY 1`;
+export const FOLD_NK = `INSERT OR IGNORE INTO natural_keys (nk, event_id, occurred_at)
+  SELECT nk, event_id, occurred_at FROM events WHERE seq > ?1 AND seq <= ?2 AND nk IS NOT NULL ORDER BY 1`;
 // [payment_id, intent_minute, intent_dims, captured, counted]
 export const UPSERT_PAYMENTS = `INSERT INTO payments (payment_id, intent_minute, intent_dims, captured, counted)
   SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) WHERE true

@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { REGION_PLACEMENT } from "../domain/regions.ts";
-import { IDEMPOTENCY_TTL_MS, type IngestOutcome, type IngestRequest, ingestBatch } from "./ingest.ts";
+import { GroupCommitter } from "./group-commit.ts";
+import { IDEMPOTENCY_TTL_MS, type IngestOutcome, type IngestRequest } from "./ingest.ts";
+import { RecentKeys } from "./keys.ts";
 import { migrate } from "./migrations.ts";
 
 export interface ObjectStats {
@@ -20,19 +22,23 @@ const HOUSEKEEPING_MS = 3_600_000;
  * holds minute rollups. Its methods are RPC entry points called by the edge Worker.
  */
 export class TenantRegionObject extends DurableObject<Env> {
+  private keys = new RecentKeys();
+  private committer: GroupCommitter;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // Schema changes finish before any request reaches the object.
+    this.committer = new GroupCommitter(ctx.storage, this.keys);
+    // Schema changes and the recent-key rebuild finish before any request reaches the object.
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
+      this.keys = RecentKeys.load(ctx.storage.sql);
+      this.committer = new GroupCommitter(ctx.storage, this.keys);
     });
   }
 
   async ingest(req: IngestRequest): Promise<IngestOutcome> {
     this.assertResidency(req.region);
-    const started = performance.now();
-    const outcome = ingestBatch(this.ctx.storage, req, Date.now());
-    if (outcome.kind === "done") outcome.ms = performance.now() - started;
+    const outcome = await this.committer.submit(req);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUSEKEEPING_MS);
     return outcome;
   }
@@ -57,8 +63,8 @@ export class TenantRegionObject extends DurableObject<Env> {
     const version = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'data_version'").toArray()[0];
     return {
       events_hot: count("events"),
-      dedup_keys: count("dedup"),
-      natural_keys: count("natural_keys"),
+      dedup_keys: count("dedup") + this.keys.ids.size,
+      natural_keys: count("natural_keys") + this.keys.nks.size,
       players: count("players"),
       data_version: version ? Number(version.value) : 0,
       jurisdiction: this.ctx.id.jurisdiction ?? null,
@@ -66,8 +72,9 @@ export class TenantRegionObject extends DurableObject<Env> {
     };
   }
 
-  /** Housekeeping: idempotency records expire after 24 h. Tier flushes join this alarm later. */
+  /** Housekeeping: fold recent keys, expire idempotency records after 24 h. Tier flushes join this alarm later. */
   override async alarm(): Promise<void> {
+    this.keys.fold(this.ctx.storage);
     this.ctx.storage.sql.exec("DELETE FROM idempotency WHERE created_at < ?", Date.now() - IDEMPOTENCY_TTL_MS);
     await this.ctx.storage.setAlarm(Date.now() + HOUSEKEEPING_MS);
   }

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventFact } from "../../src/domain/facts.ts";
 import { placementOf } from "../../src/domain/regions.ts";
-import type { IngestRequest } from "../../src/durable/ingest.ts";
+import { type IngestRequest, storedRow } from "../../src/durable/ingest.ts";
 import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
 import { uuid } from "../helpers/events.ts";
@@ -16,7 +16,7 @@ function fact(overrides: Partial<EventFact> = {}): EventFact {
     type: "bet.settled",
     at: Date.now() - 60_000,
     player: "p_1",
-    hash: `h_${id}`,
+    hash: id.replace(/-/g, "").padEnd(64, "0"),
     nk: `bet.settled|b_${id}`,
     trace: "t",
     dims: { provider_id: "netent", game_id: "starburst", method: "", currency: "EUR", device: "", geo: "" },
@@ -33,7 +33,7 @@ const request = (facts: EventFact[], key: string | null = null): IngestRequest =
   bodyHash: "bh",
   traceId: "tr",
   factsJson: JSON.stringify(facts.map((f, i) => ({ ...f, i }))),
-  eventsJson: JSON.stringify(facts.map((f) => ({ m: [f.id, f.type, f.at, f.player, f.trace], x: f.money, b: { event_id: f.id } }))),
+  eventsJson: `[${facts.map((f) => storedRow(f, JSON.stringify({ event_id: f.id }))).join(",")}]`,
   rejected: [],
   sessionMinSec: 60,
 });
@@ -68,7 +68,7 @@ describe("TenantRegionObject", () => {
       expect(replay).toMatchObject({ kind: "done", replayed: true, body: { accepted: 3 } });
       const after = counts(state.storage.sql);
       expect(after.events! - before.events!).toBe(3);
-      expect(after.dedup! - before.dedup!).toBe(3);
+      expect(instance.stats().dedup_keys).toBe(3);
       expect(instance.stats().totals.stake_r).toBe(300);
     });
   });
@@ -81,6 +81,28 @@ describe("TenantRegionObject", () => {
     await evictDurableObject(stub);
     expect(await stub.ingest(request([f]))).toMatchObject({ body: { accepted: 0, duplicates: 1 } });
     expect((await stub.stats()).events_hot).toBe(1);
+  });
+
+  it("still catches duplicates and natural-key conflicts after recent keys are folded into the tables", async () => {
+    const stub = tenantRegionStub(env, "brand-fold", "EU");
+    const a = fact();
+    const b = fact();
+    await stub.ingest(request([a, b]));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await runInDurableObject(stub, (_i, state) => {
+      expect(counts(state.storage.sql).dedup).toBe(2);
+      expect(counts(state.storage.sql).natural_keys).toBe(2);
+    });
+    const changed = { ...a, hash: "f".repeat(64) };
+    const sameBet = { ...fact(), nk: b.nk };
+    const out = await stub.ingest(request([a, changed, sameBet]));
+    expect(out).toMatchObject({ body: { accepted: 0, duplicates: 1, conflicts: 2 } });
+    // And across a restart with unfolded keys: they are rebuilt from the hot events.
+    const c = fact();
+    await stub.ingest(request([c]));
+    await evictDurableObject(stub);
+    expect(await stub.ingest(request([c]))).toMatchObject({ body: { accepted: 0, duplicates: 1 } });
+    expect((await stub.stats()).dedup_keys).toBe(3);
   });
 
   it("restates the deposit-success bucket of the intent when the capture arrives later", async () => {

@@ -3,6 +3,7 @@ import { authorizePartition } from "../../auth/partition.ts";
 import { contentForDedup, sha256Hex, sha256HexSync } from "../../domain/canonical.ts";
 import type { EventFact, Rejection } from "../../domain/facts.ts";
 import { buildFact, convertMoney, fxNeed, type ParsedEvent, parseEvent } from "../../domain/validate.ts";
+import { storedRow } from "../../durable/ingest.ts";
 import { ApiError } from "../../errors.ts";
 import type { AppEnv } from "../../hono.ts";
 import { fxRates } from "../../storage/fx.ts";
@@ -77,19 +78,11 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
   const doneAt = performance.now();
   // Server-Timing lets producers and the benchmark see where a batch's time goes.
   const headers: Record<string, string> = {
-    "server-timing": `edge;dur=${(validatedAt - startedAt).toFixed(1)}, object;dur=${(doneAt - validatedAt).toFixed(1)}, sql;dur=${(outcome.ms ?? 0).toFixed(1)}`,
+    "server-timing": `edge;dur=${(validatedAt - startedAt).toFixed(1)}, object;dur=${(doneAt - validatedAt).toFixed(1)}, sql;dur=${(outcome.ms ?? 0).toFixed(1)}, group;desc="batches in one commit";dur=${outcome.group ?? 1}`,
     ...(outcome.replayed ? { "idempotent-replayed": "true" } : {}),
   };
   if (outcome.status === 202) return c.json(outcome.body, 202, headers);
   throw new ApiError(422, "batch_rejected", "Unprocessable batch", "no event in the batch could be applied", { ...outcome.body }, headers);
-}
-
-/**
- * The hot-store row of an event, assembled as JSON text: the canonical body is spliced in as an
- * object rather than escaped as a string, so neither side pays to escape or parse it.
- */
-function storedRow(f: EventFact, content: string): string {
-  return `{"m":${JSON.stringify([f.id, f.type, f.at, f.player, f.trace])},"x":${JSON.stringify(f.money)},"b":${content}}`;
 }
 
 /** One batch is one (tenant, region), so that it commits in one object's transaction. */

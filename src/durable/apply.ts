@@ -1,0 +1,83 @@
+import type { EventFact } from "../domain/facts.ts";
+import { MEASURES } from "../domain/measures.ts";
+import { type BetState, computeRollup, type PaymentState } from "../domain/rollup.ts";
+import * as S from "./statements.ts";
+
+/**
+ * Applies accepted events to the per-payment, per-bet and per-player facts and to the minute
+ * rollups, inside the caller's transaction. Each statement covers the whole batch.
+ */
+export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: number, now: number): void {
+  const payIds = [...new Set(facts.flatMap((f) => (f.payment && f.type.startsWith("payment.") ? [f.payment] : [])))];
+  const betIds = [...new Set(facts.flatMap((f) => (f.bet ? [f.bet] : [])))];
+  const payments = new Map<string, PaymentState>();
+  if (payIds.length)
+    for (const r of sql.exec<{ id: string; im: number | null; idims: string | null; cap: number; cnt: number }>(
+      S.SELECT_PAYMENTS,
+      JSON.stringify(payIds),
+    ))
+      payments.set(r.id, {
+        intentMinute: r.im,
+        intentDims: r.idims ? (JSON.parse(r.idims) as string[]) : null,
+        captured: r.cap === 1,
+        counted: r.cnt === 1,
+      });
+  const bets = new Map<string, BetState>();
+  if (betIds.length)
+    for (const r of sql.exec<{ id: string; placed: number | null; pending: string | null }>(S.SELECT_BETS, JSON.stringify(betIds)))
+      bets.set(r.id, { placedAt: r.placed, pending: r.pending ? (JSON.parse(r.pending) as BetState["pending"]) : null });
+  const delta = computeRollup({ facts, ingestedAt: now, sessionMinSec, payments, bets });
+  const version = nextVersion(sql);
+
+  if (delta.touchedPayments.size)
+    sql.exec(
+      S.UPSERT_PAYMENTS,
+      JSON.stringify(
+        [...delta.touchedPayments].map((id) => {
+          const p = payments.get(id);
+          return [
+            id,
+            p?.intentMinute ?? null,
+            p?.intentDims ? JSON.stringify(p.intentDims) : null,
+            p?.captured ? 1 : 0,
+            p?.counted ? 1 : 0,
+          ];
+        }),
+      ),
+    );
+  if (delta.touchedBets.size)
+    sql.exec(
+      S.UPSERT_BETS,
+      JSON.stringify(
+        [...delta.touchedBets].map((id) => {
+          const b = bets.get(id);
+          return [id, b?.placedAt ?? null, b?.pending ? JSON.stringify(b.pending) : null];
+        }),
+      ),
+    );
+  const players = new Set([...delta.registered.keys(), ...delta.firstDeposit.keys()]);
+  if (players.size)
+    sql.exec(
+      S.UPSERT_PLAYERS,
+      JSON.stringify([...players].map((p) => [p, delta.registered.get(p) ?? null, delta.firstDeposit.get(p) ?? null])),
+    );
+  sql.exec(
+    S.UPSERT_ROLLUP,
+    JSON.stringify([...delta.cells.values()].map((c) => [c.minute, ...c.dims, ...MEASURES.map((m) => c.m[m])])),
+    version,
+  );
+  if (delta.sketches.size)
+    sql.exec(S.UPSERT_SKETCH, JSON.stringify([...delta.sketches.values()].map((s) => [s.minute, s.metric, ...s.dims, s.bucket, s.n])));
+  if (delta.actives.size)
+    sql.exec(S.INSERT_ACTIVE, JSON.stringify([...delta.actives.values()].map((a) => [a.minute, ...a.dims, a.player])));
+}
+
+/** A monotonically increasing data version; cells record the version that last changed them (ETags in reads). */
+function nextVersion(sql: SqlStorage): number {
+  const row = sql
+    .exec<{ value: string }>(
+      "INSERT INTO meta (key, value) VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
+    )
+    .one();
+  return Number(row.value);
+}

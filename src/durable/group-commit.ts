@@ -1,0 +1,88 @@
+import { applyBatch, type IngestOutcome, type IngestRequest, ingestBatch } from "./ingest.ts";
+import { KeyOverlay, type RecentKeys } from "./keys.ts";
+
+/**
+ * Group commit: batches that reach the object while it is busy are applied together in one
+ * SQLite transaction, so a burst pays for one commit instead of one per batch. Each batch keeps
+ * its own outcome; if anything in the group throws, the group rolls back and every batch is
+ * retried alone, so one failing batch never fails or half-applies another.
+ */
+interface Pending {
+  req: IngestRequest;
+  resolve: (o: IngestOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+export const MAX_GROUP = 16;
+/** Recent keys held in memory before they are folded into the key tables. */
+export const FOLD_AT = 50_000;
+
+export class GroupCommitter {
+  private readonly storage: DurableObjectStorage;
+  private readonly keys: RecentKeys;
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private folding = false;
+
+  constructor(storage: DurableObjectStorage, keys: RecentKeys) {
+    this.storage = storage;
+    this.keys = keys;
+  }
+
+  submit(req: IngestRequest): Promise<IngestOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // A macrotask, not a microtask: RPC calls already waiting at the object join this group.
+        setTimeout(() => this.flush(), 0);
+      }
+    });
+  }
+
+  private flush(): void {
+    const group = this.queue.splice(0, MAX_GROUP);
+    this.scheduled = this.queue.length > 0;
+    if (this.scheduled) setTimeout(() => this.flush(), 0);
+    const started = performance.now();
+    const now = Date.now();
+    let outcomes: IngestOutcome[] | undefined;
+    const overlay = new KeyOverlay(this.keys);
+    try {
+      outcomes = this.storage.transactionSync(() => group.map((p) => applyBatch(this.storage.sql, p.req, now, overlay)));
+      overlay.commit();
+    } catch {
+      outcomes = undefined;
+    }
+    if (outcomes) {
+      const ms = (performance.now() - started) / group.length;
+      group.forEach((p, k) => p.resolve(timed(outcomes[k] as IngestOutcome, ms, group.length)));
+      this.maybeFold();
+      return;
+    }
+    for (const p of group) {
+      try {
+        const t0 = performance.now();
+        const o = ingestBatch(this.storage, p.req, Date.now(), this.keys);
+        p.resolve(timed(o, performance.now() - t0, 1));
+      } catch (e) {
+        p.reject(e);
+      }
+    }
+    this.maybeFold();
+  }
+
+  /** Folds after the responses are on their way, and only when enough keys have piled up. */
+  private maybeFold(): void {
+    if (this.keys.size < FOLD_AT || this.folding) return;
+    this.folding = true;
+    setTimeout(() => {
+      this.folding = false;
+      this.keys.fold(this.storage);
+    }, 0);
+  }
+}
+
+function timed(o: IngestOutcome, ms: number, group: number): IngestOutcome {
+  return o.kind === "done" ? { ...o, ms, group } : o;
+}
