@@ -18,12 +18,6 @@ export const SELECT_PAYMENTS =
 export const SELECT_BETS =
   "SELECT b.bet_id AS id, b.placed_at AS placed, b.pending AS pending FROM bets b JOIN json_each(?) j ON b.bet_id = j.value";
 
-// ?1: [{m: [event_id, type, occurred_at, player, trace, hash16, nk], x: money, b: body}], ?2: positions to keep
-export const INSERT_EVENTS = `INSERT INTO events (event_id, event_type, occurred_at, ingested_at, player_id, trace_id, hash, nk, body, money)
-  SELECT value->>'$.m[0]', value->>'$.m[1]', value->>'$.m[2]', ?3, value->>'$.m[3]', value->>'$.m[4]', value->>'$.m[5]', value->>'$.m[6]',
-    value->'$.b', value->'$.x'
-  FROM json_each(?1) WHERE key IN (SELECT value FROM json_each(?2))`;
-
 export const SELECT_UNFOLDED = "SELECT event_id, hash, nk FROM events WHERE seq > ? ORDER BY seq";
 export const FOLD_DEDUP = `INSERT OR IGNORE INTO dedup (event_id, hash, occurred_at)
   SELECT unhex(replace(event_id, '-', '')), unhex(hash), occurred_at FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY 1`;

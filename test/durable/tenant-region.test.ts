@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventFact } from "../../src/domain/facts.ts";
 import { placementOf } from "../../src/domain/regions.ts";
-import { type IngestRequest, storedRow } from "../../src/durable/ingest.ts";
+import type { IngestRequest } from "../../src/durable/ingest.ts";
 import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
 import { uuid } from "../helpers/events.ts";
@@ -33,7 +33,7 @@ const request = (facts: EventFact[], key: string | null = null): IngestRequest =
   bodyHash: "bh",
   traceId: "tr",
   factsJson: JSON.stringify(facts.map((f, i) => ({ ...f, i }))),
-  eventsJson: `[${facts.map((f) => storedRow(f, JSON.stringify({ event_id: f.id }))).join(",")}]`,
+  bodies: facts.map((f) => JSON.stringify({ event_id: f.id })),
   rejected: [],
   sessionMinSec: 60,
 });

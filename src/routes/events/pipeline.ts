@@ -3,7 +3,6 @@ import { authorizePartition } from "../../auth/partition.ts";
 import { contentForDedup, sha256Hex, sha256HexSync } from "../../domain/canonical.ts";
 import type { EventFact, Rejection } from "../../domain/facts.ts";
 import { buildFact, convertMoney, fxNeed, type ParsedEvent, parseEvent } from "../../domain/validate.ts";
-import { storedRow } from "../../durable/ingest.ts";
 import { ApiError } from "../../errors.ts";
 import type { AppEnv } from "../../hono.ts";
 import { fxRates } from "../../storage/fx.ts";
@@ -43,7 +42,7 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
   const needs = parsed.flatMap((p) => fxNeed(p, brand.reportingCurrency) ?? []);
   const rates = await fxRates(c.env.DB, brand.id, needs);
   const facts: EventFact[] = [];
-  const rows: string[] = [];
+  const bodies: string[] = [];
   for (const p of parsed) {
     const need = fxNeed(p, brand.reportingCurrency);
     const money = convertMoney(p, brand.reportingCurrency, need ? rates.get(`${need.day}|${need.currency}`) : undefined);
@@ -56,7 +55,7 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
     const trace = typeof p.raw.trace_id === "string" ? p.raw.trace_id : `${traceId}:${p.index}`;
     const fact = buildFact(p, money, sha256HexSync(content), trace);
     facts.push(fact);
-    rows.push(storedRow(fact, content));
+    bodies.push(content);
   }
   const validatedAt = performance.now();
 
@@ -68,7 +67,7 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
     bodyHash: await sha256Hex(bytes),
     traceId,
     factsJson: JSON.stringify(facts),
-    eventsJson: `[${rows.join(",")}]`,
+    bodies,
     rejected,
     sessionMinSec: brand.sessionMinMinutes * 60,
   });
