@@ -56,7 +56,7 @@ export class GroupCommitter {
     }
     if (outcomes) {
       const ms = (performance.now() - started) / group.length;
-      group.forEach((p, k) => p.resolve(timed(outcomes[k] as IngestOutcome, ms, group.length)));
+      for (const [k, p] of group.entries()) p.resolve(timed(outcomes[k] as IngestOutcome, ms, group.length));
       this.maybeFold();
       return;
     }
