@@ -57,26 +57,22 @@ export function createBrand(b: BrandInput, now: number): Statement[] {
   ];
 }
 
+/** The grant columns, in table order: scopes through mtls_thumbprint. */
+const grantParams = (c: Omit<ClientInput, "secretHash">): (string | number | null)[] => [
+  JSON.stringify(c.scopes),
+  JSON.stringify(c.brands),
+  JSON.stringify(c.regions),
+  JSON.stringify(c.rowFilters ?? {}),
+  JSON.stringify(c.metrics ?? ["*"]),
+  JSON.stringify(c.dimensions ?? ["*"]),
+  c.minCellSize ?? 0,
+  c.mtlsThumbprint ?? null,
+];
+
 export const createClient = (c: ClientInput, now: number): Statement => ({
   sql: `INSERT INTO clients (id, org_id, name, role, secret_hash, scopes, brands, regions, row_filters, metrics, dimensions, min_cell_size, mtls_thumbprint, status, created_at, secret_rotated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
-  params: [
-    c.id,
-    c.orgId,
-    c.name ?? c.id,
-    c.role,
-    c.secretHash,
-    JSON.stringify(c.scopes),
-    JSON.stringify(c.brands),
-    JSON.stringify(c.regions),
-    JSON.stringify(c.rowFilters ?? {}),
-    JSON.stringify(c.metrics ?? ["*"]),
-    JSON.stringify(c.dimensions ?? ["*"]),
-    c.minCellSize ?? 0,
-    c.mtlsThumbprint ?? null,
-    now,
-    now,
-  ],
+  params: [c.id, c.orgId, c.name ?? c.id, c.role, c.secretHash, ...grantParams(c), now, now],
 });
 
 export const rotateClientSecret = (id: string, secretHash: string, now: number): Statement => ({
@@ -108,20 +104,7 @@ export const retireSigningKey = (now: number, tokenTtlSeconds: number): Statemen
 export const updateClientGrants = (c: Omit<ClientInput, "secretHash">): Statement => ({
   sql: `UPDATE clients SET org_id = ?, name = ?, role = ?, scopes = ?, brands = ?, regions = ?, row_filters = ?, metrics = ?, dimensions = ?, min_cell_size = ?, mtls_thumbprint = ?, status = 'active', revoked_at = NULL
     WHERE id = ?`,
-  params: [
-    c.orgId,
-    c.name ?? c.id,
-    c.role,
-    JSON.stringify(c.scopes),
-    JSON.stringify(c.brands),
-    JSON.stringify(c.regions),
-    JSON.stringify(c.rowFilters ?? {}),
-    JSON.stringify(c.metrics ?? ["*"]),
-    JSON.stringify(c.dimensions ?? ["*"]),
-    c.minCellSize ?? 0,
-    c.mtlsThumbprint ?? null,
-    c.id,
-  ],
+  params: [c.orgId, c.name ?? c.id, c.role, ...grantParams(c), c.id],
 });
 
 /** Clients without their secret hashes, optionally of one organisation. */
