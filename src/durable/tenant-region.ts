@@ -24,6 +24,7 @@ const HOUSEKEEPING_MS = 3_600_000;
 export class TenantRegionObject extends DurableObject<Env> {
   private keys = new RecentKeys();
   private committer: GroupCommitter;
+  private alarmChecked = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -39,7 +40,11 @@ export class TenantRegionObject extends DurableObject<Env> {
   async ingest(req: IngestRequest): Promise<IngestOutcome> {
     this.assertResidency(req.region);
     const outcome = await this.committer.submit(req);
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUSEKEEPING_MS);
+    // Checked once per instance: the alarm re-arms itself, so a storage round trip per batch is waste.
+    if (!this.alarmChecked) {
+      this.alarmChecked = true;
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUSEKEEPING_MS);
+    }
     return outcome;
   }
 
