@@ -5,65 +5,45 @@ import { ROOT, runWrangler, wranglerCommand } from "../../scripts/lib/admin-d1.t
 
 /**
  * A real `wrangler dev` (workerd with its embedded D1 and Durable Objects) on loopback, on its own
- * persistence directory so a benchmark never touches the demo's data.
+ * persistence directory so a benchmark never touches the demo's data. Topology "single" runs the
+ * edge Worker and the objects in one workerd process (one thread: `npm start`'s shape);
+ * "split" runs the objects in a second process reached through wrangler's dev registry, as in
+ * production where the edge and the Durable Objects run on different machines.
  */
+export type Topology = "single" | "split";
+
 export interface DevServer {
   url: string;
+  /** Where the control-plane D1 lives (the edge's state). */
   persistTo: string;
-  workerdPid(): number | undefined;
+  /** workerd processes: the edge's, and the objects' when split. */
+  workerdPids(): number[];
   stop(): Promise<void>;
 }
 
-export async function startDevServer(port: number, persistTo: string): Promise<DevServer> {
-  mkdirSync(persistTo, { recursive: true });
-  ensureDevVars();
-  const migrate = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], { CI: "true" });
+export async function startDevServer(port: number, persistTo: string, topology: Topology = "single"): Promise<DevServer> {
+  const edgeState = topology === "split" ? join(persistTo, "edge") : persistTo;
+  mkdirSync(edgeState, { recursive: true });
+  const vars = devVars();
+  const edgeConfig = topology === "split" ? ["-c", "bench/wrangler.edge.toml"] : [];
+  const migrate = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", edgeState, ...edgeConfig], { CI: "true" });
   if (migrate.code !== 0) throw new Error(`migrations failed:\n${migrate.stderr || migrate.stdout}`);
-  const [cmd = "npx", ...pre] = wranglerCommand();
-  const child: ChildProcess = spawn(
-    cmd,
-    [
-      ...pre,
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      persistTo,
-      "--log-level",
-      "warn",
-      "--show-interactive-dev-session=false",
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, CI: "true" } },
-  );
-  let log = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    log += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    log += d.toString();
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`wrangler dev did not start:\n${log.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
+  const children: Child[] = [];
+  if (topology === "split") {
+    const objectsState = join(persistTo, "objects");
+    mkdirSync(objectsState, { recursive: true });
+    children.push(await startOne(port + 1, objectsState, ["-c", "bench/wrangler.objects.toml", ...vars]));
   }
+  children.push(await startOne(port, edgeState, [...edgeConfig, ...vars]));
   return {
-    url,
-    persistTo,
-    workerdPid: () => findDescendant(child.pid, "workerd"),
+    url: `http://127.0.0.1:${port}`,
+    persistTo: edgeState,
+    workerdPids: () => children.flatMap((c) => findDescendant(c.process.pid, "workerd") ?? []),
     stop: async () => {
-      if (process.env.BENCH_DEBUG) console.error(log.slice(-200000));
-      if (child.pid) {
+      for (const c of children) {
+        if (process.env.BENCH_DEBUG) console.error(c.log().slice(-5000));
         try {
-          process.kill(-child.pid, "SIGTERM");
+          if (c.process.pid) process.kill(-c.process.pid, "SIGTERM");
         } catch {
           // already gone
         }
@@ -73,11 +53,51 @@ export async function startDevServer(port: number, persistTo: string): Promise<D
   };
 }
 
-function ensureDevVars(): void {
+interface Child {
+  process: ChildProcess;
+  log(): string;
+}
+
+async function startOne(port: number, persistTo: string, extra: string[]): Promise<Child> {
+  const [cmd = "npx", ...pre] = wranglerCommand();
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--log-level", "warn"];
+  const child = spawn(cmd, [...pre, ...args, "--show-interactive-dev-session=false", ...extra], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { ...process.env, CI: "true" },
+  });
+  let log = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    log += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    log += d.toString();
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`wrangler dev did not start:\n${log.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { process: child, log: () => log };
+}
+
+/** .dev.vars as --var flags: the split configs live in bench/, where wrangler would not look. */
+function devVars(): string[] {
   const path = join(ROOT, ".dev.vars");
-  if (existsSync(path)) return;
-  const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
-  writeFileSync(path, `SIGNING_KEK=${kek}\nLOCAL_JURISDICTION_FALLBACK=true\n`);
+  if (!existsSync(path)) {
+    const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+    writeFileSync(path, `SIGNING_KEK=${kek}\nLOCAL_JURISDICTION_FALLBACK=true\n`);
+  }
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .flatMap((l) => ["--var", `${l.slice(0, l.indexOf("="))}:${l.slice(l.indexOf("=") + 1)}`]);
 }
 
 function findDescendant(pid: number | undefined, name: string): number | undefined {
@@ -87,11 +107,7 @@ function findDescendant(pid: number | undefined, name: string): number | undefin
     const p = queue.shift() as number;
     let children: number[] = [];
     try {
-      children = execFileSync("pgrep", ["-P", String(p)], { encoding: "utf8" })
-        .trim()
-        .split("\n")
-        .filter(Boolean)
-        .map(Number);
+      children = execFileSync("pgrep", ["-P", String(p)], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
     } catch {
       children = [];
     }

@@ -14,8 +14,9 @@ interface Pending {
 }
 
 export const MAX_GROUP = 16;
-/** Recent keys held in memory before they are folded into the key tables. */
-export const FOLD_AT = 50_000;
+/** Recent keys held in memory before folding starts, and the keys one fold step moves. */
+export const FOLD_AT = 150_000;
+export const FOLD_STEP = 50_000;
 
 export class GroupCommitter {
   private readonly storage: DurableObjectStorage;
@@ -50,7 +51,7 @@ export class GroupCommitter {
     const overlay = new KeyOverlay(this.keys);
     try {
       outcomes = this.storage.transactionSync(() => group.map((p) => applyBatch(this.storage.sql, p.req, now, overlay)));
-      overlay.commit();
+      overlay.commit(this.storage.sql);
     } catch {
       outcomes = undefined;
     }
@@ -72,14 +73,26 @@ export class GroupCommitter {
     this.maybeFold();
   }
 
-  /** Folds after the responses are on their way, and only when enough keys have piled up. */
+  /**
+   * Folds after the responses are on their way, once enough keys have piled up, one small step
+   * per macrotask so that batches arriving meanwhile are not held up behind one long fold.
+   */
   private maybeFold(): void {
     if (this.keys.size < FOLD_AT || this.folding) return;
     this.folding = true;
-    setTimeout(() => {
-      this.folding = false;
-      this.keys.fold(this.storage);
-    }, 0);
+    const step = () => {
+      try {
+        this.keys.foldStep(this.storage, FOLD_STEP);
+      } catch (e) {
+        // Nothing is lost: the keys stay in memory and in the hot store; the alarm retries.
+        console.error(JSON.stringify({ level: "error", msg: "key fold failed", error: String(e) }));
+        this.folding = false;
+        return;
+      }
+      if (this.keys.size >= FOLD_AT - FOLD_STEP) setTimeout(step, 0);
+      else this.folding = false;
+    };
+    setTimeout(step, 0);
   }
 }
 

@@ -52,7 +52,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 export function ingestBatch(storage: DurableObjectStorage, req: IngestRequest, now: number, keys: RecentKeys): IngestOutcome {
   const overlay = new KeyOverlay(keys);
   const outcome = storage.transactionSync(() => applyBatch(storage.sql, req, now, overlay));
-  overlay.commit();
+  overlay.commit(storage.sql);
   return outcome;
 }
 

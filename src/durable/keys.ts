@@ -4,20 +4,35 @@ import * as S from "./statements.ts";
  * Dedup and natural keys. Inserting random UUID keys into a large B-tree dirties one page per
  * event, which dominated the object's ingest cost. So recent keys live in memory, backed durably
  * by the hot events table (each row carries its event_id, hash and natural key, appended in
- * order), and a fold moves them into the compact key tables in sorted order, many keys per page.
- * After a restart the in-memory part is rebuilt from the events not yet folded.
+ * order), and folds move them into the compact key tables in sorted order, many keys per page, a
+ * few thousand at a time so that no fold holds up ingestion for long. After a restart the
+ * in-memory part is rebuilt from the events not yet folded.
  */
+interface Segment {
+  /** Highest hot-store seq this segment's keys were written with. */
+  upTo: number;
+  ids: string[];
+  nks: string[];
+}
+
 export class RecentKeys {
   readonly ids = new Map<string, string>();
   readonly nks = new Map<string, string>();
+  private readonly segments: Segment[] = [];
 
   static load(sql: SqlStorage): RecentKeys {
     const keys = new RecentKeys();
-    const from = foldedSeq(sql);
-    for (const r of sql.exec<{ event_id: string; hash: string; nk: string | null }>(S.SELECT_UNFOLDED, from)) {
+    const segment: Segment = { upTo: foldedSeq(sql), ids: [], nks: [] };
+    for (const r of sql.exec<{ seq: number; event_id: string; hash: string; nk: string | null }>(S.SELECT_UNFOLDED, segment.upTo)) {
       keys.ids.set(r.event_id, r.hash);
-      if (r.nk) keys.nks.set(r.nk, r.event_id);
+      segment.ids.push(r.event_id);
+      if (r.nk) {
+        keys.nks.set(r.nk, r.event_id);
+        segment.nks.push(r.nk);
+      }
+      segment.upTo = r.seq;
     }
+    if (segment.ids.length) keys.segments.push(segment);
     return keys;
   }
 
@@ -25,23 +40,41 @@ export class RecentKeys {
     return this.ids.size;
   }
 
-  /** Folds every unfolded event's keys into the key tables, in one transaction. */
-  fold(storage: DurableObjectStorage): number {
+  /** Records keys that have just been committed with hot-store rows up to `upTo`. */
+  add(upTo: number, ids: Map<string, string>, nks: Map<string, string>): void {
+    for (const [k, v] of ids) this.ids.set(k, v);
+    for (const [k, v] of nks) this.nks.set(k, v);
+    this.segments.push({ upTo, ids: [...ids.keys()], nks: [...nks.keys()] });
+  }
+
+  /** Folds the oldest segments, about `maxKeys` keys, in one transaction; returns keys folded. */
+  foldStep(storage: DurableObjectStorage, maxKeys: number): number {
+    let take = 0;
+    let count = 0;
+    while (take < this.segments.length && (take === 0 || count < maxKeys)) count += this.segments[take++]?.ids.length ?? 0;
+    const chunk = this.segments.slice(0, take);
+    const upTo = chunk.at(-1)?.upTo;
+    if (upTo === undefined) return 0;
     const sql = storage.sql;
-    const folded = storage.transactionSync(() => {
+    storage.transactionSync(() => {
       const from = foldedSeq(sql);
-      const to = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? from;
-      if (to <= from) return 0;
-      sql.exec(S.FOLD_DEDUP, from, to);
-      sql.exec(S.FOLD_NK, from, to);
-      sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('folded_seq', ?)", String(to));
-      return to - from;
+      if (upTo > from) {
+        sql.exec(S.FOLD_DEDUP, from, upTo);
+        sql.exec(S.FOLD_NK, from, upTo);
+        sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('folded_seq', ?)", String(upTo));
+      }
     });
-    // Nothing can be ingested between the fold's transaction and here (no await), so every key
-    // in memory has just been folded.
-    this.ids.clear();
-    this.nks.clear();
-    return folded;
+    this.segments.splice(0, take);
+    for (const s of chunk) {
+      for (const id of s.ids) this.ids.delete(id);
+      for (const nk of s.nks) this.nks.delete(nk);
+    }
+    return count;
+  }
+
+  /** Folds everything (the alarm's housekeeping). */
+  fold(storage: DurableObjectStorage): void {
+    while (this.segments.length) this.foldStep(storage, 50_000);
   }
 }
 
@@ -71,9 +104,11 @@ export class KeyOverlay {
     if (nk) this.nks.set(nk, eventId);
   }
 
-  commit(): void {
-    for (const [k, v] of this.ids) this.base.ids.set(k, v);
-    for (const [k, v] of this.nks) this.base.nks.set(k, v);
+  /** After the transaction committed: hand the keys to the recent set, with the hot store's seq. */
+  commit(sql: SqlStorage): void {
+    if (this.ids.size === 0) return;
+    const upTo = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
+    this.base.add(upTo, this.ids, this.nks);
   }
 }
 

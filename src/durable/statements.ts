@@ -18,7 +18,7 @@ export const SELECT_PAYMENTS =
 export const SELECT_BETS =
   "SELECT b.bet_id AS id, b.placed_at AS placed, b.pending AS pending FROM bets b JOIN json_each(?) j ON b.bet_id = j.value";
 
-export const SELECT_UNFOLDED = "SELECT event_id, hash, nk FROM events WHERE seq > ? ORDER BY seq";
+export const SELECT_UNFOLDED = "SELECT seq, event_id, hash, nk FROM events WHERE seq > ? ORDER BY seq";
 export const FOLD_DEDUP = `INSERT OR IGNORE INTO dedup (event_id, hash, occurred_at)
   SELECT unhex(replace(event_id, '-', '')), unhex(hash), occurred_at FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY 1`;
 export const FOLD_NK = `INSERT OR IGNORE INTO natural_keys (nk, event_id, occurred_at)

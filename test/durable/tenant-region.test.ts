@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { EventFact } from "../../src/domain/facts.ts";
 import { placementOf } from "../../src/domain/regions.ts";
 import type { IngestRequest } from "../../src/durable/ingest.ts";
+import type { RecentKeys } from "../../src/durable/keys.ts";
 import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
 import { uuid } from "../helpers/events.ts";
@@ -103,6 +104,22 @@ describe("TenantRegionObject", () => {
     await evictDurableObject(stub);
     expect(await stub.ingest(request([c]))).toMatchObject({ body: { accepted: 0, duplicates: 1 } });
     expect((await stub.stats()).dedup_keys).toBe(3);
+  });
+
+  it("folds keys a segment at a time, oldest first, without losing the rest", async () => {
+    const stub = tenantRegionStub(env, "brand-fold-steps", "EU");
+    const first = [fact(), fact()];
+    const second = [fact()];
+    await stub.ingest(request(first));
+    await stub.ingest(request(second));
+    await runInDurableObject(stub, (instance: TenantRegionObject, state) => {
+      const keys = (instance as unknown as { keys: RecentKeys }).keys;
+      expect(keys.foldStep(state.storage, 1)).toBe(2);
+      expect(keys.size).toBe(1);
+      expect(counts(state.storage.sql).dedup).toBe(2);
+    });
+    const again = await stub.ingest(request([...first, ...second]));
+    expect(again).toMatchObject({ body: { accepted: 0, duplicates: 3 } });
   });
 
   it("restates the deposit-success bucket of the intent when the capture arrives later", async () => {
