@@ -26,7 +26,9 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   mkdirSync(edgeState, { recursive: true });
   const vars = devVars();
   const edgeConfig = topology === "split" ? ["-c", "bench/wrangler.edge.toml"] : [];
-  const migrate = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", edgeState, ...edgeConfig], { CI: "true" });
+  const migrate = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", edgeState, ...edgeConfig], {
+    CI: "true",
+  });
   if (migrate.code !== 0) throw new Error(`migrations failed:\n${migrate.stderr || migrate.stdout}`);
   const children: Child[] = [];
   if (topology === "split") {
@@ -107,7 +109,11 @@ function findDescendant(pid: number | undefined, name: string): number | undefin
     const p = queue.shift() as number;
     let children: number[] = [];
     try {
-      children = execFileSync("pgrep", ["-P", String(p)], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
+      children = execFileSync("pgrep", ["-P", String(p)], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map(Number);
     } catch {
       children = [];
     }
