@@ -7,21 +7,16 @@
  */
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Config } from "./cli-args.ts";
 import type { Sink } from "./cli-output.ts";
 import { compact } from "./cli-output.ts";
 import { TokenSource } from "./cli-token.ts";
 import type { Delivery } from "./generator.ts";
 
-export interface HttpOptions {
+export type HttpOptions = Pick<Config, "clientId" | "clientSecret" | "scope" | "batch" | "concurrency" | "retries"> & {
   url: string;
-  clientId: string;
-  clientSecret: string;
-  scope: string | undefined;
-  batch: number;
-  concurrency: number;
-  retries: number;
   log: (message: string) => void;
-}
+};
 
 /** The API refuses bodies over 1 MB; stay clear of it whatever the batch size. */
 const MAX_BODY = 900_000;

@@ -29,47 +29,49 @@ export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: n
   const delta = computeRollup({ facts, ingestedAt: now, sessionMinSec, payments, bets });
   const version = nextVersion(sql);
 
-  if (delta.touchedPayments.size)
-    sql.exec(
-      S.UPSERT_PAYMENTS,
-      JSON.stringify(
-        [...delta.touchedPayments].map((id) => {
-          const p = payments.get(id);
-          return [
-            id,
-            p?.intentMinute ?? null,
-            p?.intentDims ? JSON.stringify(p.intentDims) : null,
-            p?.captured ? 1 : 0,
-            p?.counted ? 1 : 0,
-          ];
-        }),
-      ),
-    );
-  if (delta.touchedBets.size)
-    sql.exec(
-      S.UPSERT_BETS,
-      JSON.stringify(
-        [...delta.touchedBets].map((id) => {
-          const b = bets.get(id);
-          return [id, b?.placedAt ?? null, b?.pending ? JSON.stringify(b.pending) : null];
-        }),
-      ),
-    );
+  execRows(
+    sql,
+    S.UPSERT_PAYMENTS,
+    [...delta.touchedPayments].map((id) => {
+      const p = payments.get(id);
+      return [id, p?.intentMinute ?? null, p?.intentDims ? JSON.stringify(p.intentDims) : null, p?.captured ? 1 : 0, p?.counted ? 1 : 0];
+    }),
+  );
+  execRows(
+    sql,
+    S.UPSERT_BETS,
+    [...delta.touchedBets].map((id) => {
+      const b = bets.get(id);
+      return [id, b?.placedAt ?? null, b?.pending ? JSON.stringify(b.pending) : null];
+    }),
+  );
   const players = new Set([...delta.registered.keys(), ...delta.firstDeposit.keys()]);
-  if (players.size)
-    sql.exec(
-      S.UPSERT_PLAYERS,
-      JSON.stringify([...players].map((p) => [p, delta.registered.get(p) ?? null, delta.firstDeposit.get(p) ?? null])),
-    );
-  sql.exec(
+  execRows(
+    sql,
+    S.UPSERT_PLAYERS,
+    [...players].map((p) => [p, delta.registered.get(p) ?? null, delta.firstDeposit.get(p) ?? null]),
+  );
+  execRows(
+    sql,
     S.UPSERT_ROLLUP,
-    JSON.stringify([...delta.cells.values()].map((c) => [c.minute, ...c.dims, ...MEASURES.map((m) => c.m[m])])),
+    [...delta.cells.values()].map((c) => [c.minute, ...c.dims, ...MEASURES.map((m) => c.m[m])]),
     version,
   );
-  if (delta.sketches.size)
-    sql.exec(S.UPSERT_SKETCH, JSON.stringify([...delta.sketches.values()].map((s) => [s.minute, s.metric, ...s.dims, s.bucket, s.n])));
-  if (delta.actives.size)
-    sql.exec(S.INSERT_ACTIVE, JSON.stringify([...delta.actives.values()].map((a) => [a.minute, ...a.dims, a.player])));
+  execRows(
+    sql,
+    S.UPSERT_SKETCH,
+    [...delta.sketches.values()].map((k) => [k.minute, k.metric, ...k.dims, k.bucket, k.n]),
+  );
+  execRows(
+    sql,
+    S.INSERT_ACTIVE,
+    [...delta.actives.values()].map((a) => [a.minute, ...a.dims, a.player]),
+  );
+}
+
+/** Runs one set-based statement over all rows (its first parameter, as JSON); nothing to do, no statement. */
+function execRows(sql: SqlStorage, statement: string, rows: unknown[][], ...params: (string | number)[]): void {
+  if (rows.length) sql.exec(statement, JSON.stringify(rows), ...params);
 }
 
 /** A monotonically increasing data version; cells record the version that last changed them (ETags in reads). */

@@ -39,12 +39,16 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
     else parsed.push(r);
   }
 
-  const needs = parsed.flatMap((p) => fxNeed(p, brand.reportingCurrency) ?? []);
-  const rates = await fxRates(c.env.DB, brand.id, needs);
+  const needs = parsed.map((p) => fxNeed(p, brand.reportingCurrency));
+  const rates = await fxRates(
+    c.env.DB,
+    brand.id,
+    needs.flatMap((n) => n ?? []),
+  );
   const facts: EventFact[] = [];
   const bodies: string[] = [];
-  for (const p of parsed) {
-    const need = fxNeed(p, brand.reportingCurrency);
+  for (const [k, p] of parsed.entries()) {
+    const need = needs[k];
     const money = convertMoney(p, brand.reportingCurrency, need ? rates.get(`${need.day}|${need.currency}`) : undefined);
     if ("reason" in money) {
       rejected.push(money as Rejection);
