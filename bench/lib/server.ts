@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, runWrangler, wranglerCommand } from "../../scripts/lib/admin-d1.ts";
 
@@ -51,6 +51,8 @@ export async function startDevServer(port: number, persistTo: string, topology: 
         }
       }
       await new Promise((r) => setTimeout(r, 500));
+      // The state of a run is hundreds of MB; keep it only when asked (to inspect it).
+      if (!process.env.BENCH_KEEP_STATE) rmSync(persistTo, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,5 @@
 import { applyBatch, type IngestOutcome, type IngestRequest, ingestBatch } from "./ingest.ts";
+import { RUN_CAP } from "./key-runs.ts";
 import { KeyOverlay, type RecentKeys } from "./keys.ts";
 
 /**
@@ -14,9 +15,12 @@ interface Pending {
 }
 
 export const MAX_GROUP = 16;
-/** Recent keys held in memory before folding starts, and the keys one fold step moves. */
-export const FOLD_AT = 150_000;
-export const FOLD_STEP = 50_000;
+/**
+ * Recent keys held in memory before folding starts, and the keys one fold step moves: one run,
+ * an append of ~16k sorted keys that takes a few milliseconds, so folds stay small and frequent.
+ */
+export const FOLD_AT = 2 * RUN_CAP;
+export const FOLD_STEP = RUN_CAP;
 
 export class GroupCommitter {
   private readonly storage: DurableObjectStorage;

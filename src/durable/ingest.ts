@@ -2,7 +2,6 @@ import type { EventFact, Rejection } from "../domain/facts.ts";
 import { applyFacts } from "./apply.ts";
 import { insertEvents } from "./events.ts";
 import { KeyOverlay, type RecentKeys } from "./keys.ts";
-import * as S from "./statements.ts";
 
 /** What the edge sends for one batch: validated facts plus the rejections it already found. */
 export interface IngestRequest {
@@ -111,12 +110,15 @@ export function applyBatch(sql: SqlStorage, req: IngestRequest, now: number, key
 /** Splits a batch into new events, duplicates and conflicts, in order, against stored keys and earlier events of the same batch. */
 function classify(sql: SqlStorage, facts: EventFact[], keys: KeyOverlay) {
   // Folded keys come from the tables; recent ones (and this transaction's) from the overlay.
-  const folded = new Map<string, string>();
-  const cold = facts.filter((f) => keys.id(f.id) === undefined).map((f) => f.id);
-  if (cold.length) for (const r of sql.exec<{ id: string; hash: string }>(S.SELECT_DEDUP, JSON.stringify(cold))) folded.set(r.id, r.hash);
-  const foldedNks = new Map<string, string>();
-  const nkList = facts.flatMap((f) => (f.nk && keys.nk(f.nk) === undefined ? [f.nk] : []));
-  if (nkList.length) for (const r of sql.exec<{ nk: string; id: string }>(S.SELECT_NK, JSON.stringify(nkList))) foldedNks.set(r.nk, r.id);
+  const runs = keys.base.folded;
+  const folded = runs.lookupIds(
+    sql,
+    facts.filter((f) => keys.id(f.id) === undefined).map((f) => f.id),
+  );
+  const foldedNks = runs.lookupNks(
+    sql,
+    facts.flatMap((f) => (f.nk && keys.nk(f.nk) === undefined ? [f.nk] : [])),
+  );
 
   const accepted: EventFact[] = [];
   const positions: number[] = [];

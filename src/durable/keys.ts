@@ -1,11 +1,11 @@
+import { KeyRuns, RUN_CAP } from "./key-runs.ts";
 import * as S from "./statements.ts";
 
 /**
  * Dedup and natural keys. Inserting random UUID keys into a large B-tree dirties one page per
  * event, which dominated the object's ingest cost. So recent keys live in memory, backed durably
  * by the hot events table (each row carries its event_id, hash and natural key, appended in
- * order), and folds move them into the compact key tables in sorted order, many keys per page, a
- * few thousand at a time so that no fold holds up ingestion for long. After a restart the
+ * order), and folds move them, oldest first, into sorted runs (key-runs.ts). After a restart the
  * in-memory part is rebuilt from the events not yet folded.
  */
 interface Segment {
@@ -19,9 +19,23 @@ export class RecentKeys {
   readonly ids = new Map<string, string>();
   readonly nks = new Map<string, string>();
   private readonly segments: Segment[] = [];
+  readonly folded: KeyRuns;
 
-  static load(sql: SqlStorage): RecentKeys {
-    const keys = new RecentKeys();
+  constructor(folded = new KeyRuns()) {
+    this.folded = folded;
+  }
+
+  static load(storage: DurableObjectStorage): RecentKeys {
+    const sql = storage.sql;
+    const keys = new RecentKeys(KeyRuns.load(sql));
+    // A long unfolded tail (after a schema upgrade) is folded straight from the hot store, a run
+    // at a time, instead of being held in memory first.
+    for (;;) {
+      const from = foldedSeq(sql);
+      const upTo = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
+      if (upTo - from <= RUN_CAP) break;
+      keys.foldRange(storage, from + RUN_CAP);
+    }
     const segment: Segment = { upTo: foldedSeq(sql), ids: [], nks: [] };
     for (const r of sql.exec<{ seq: number; event_id: string; hash: string; nk: string | null }>(S.SELECT_UNFOLDED, segment.upTo)) {
       keys.ids.set(r.event_id, r.hash);
@@ -55,21 +69,26 @@ export class RecentKeys {
     const chunk = this.segments.slice(0, take);
     const upTo = chunk.at(-1)?.upTo;
     if (upTo === undefined) return 0;
-    const sql = storage.sql;
-    storage.transactionSync(() => {
-      const from = foldedSeq(sql);
-      if (upTo > from) {
-        sql.exec(S.FOLD_DEDUP, from, upTo);
-        sql.exec(S.FOLD_NK, from, upTo);
-        sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('folded_seq', ?)", String(upTo));
-      }
-    });
+    this.foldRange(storage, upTo);
     this.segments.splice(0, take);
     for (const s of chunk) {
       for (const id of s.ids) this.ids.delete(id);
       for (const nk of s.nks) this.nks.delete(nk);
     }
     return count;
+  }
+
+  /** Folds the hot-store rows after the folded mark up to `upTo` into new runs, in one transaction. */
+  private foldRange(storage: DurableObjectStorage, upTo: number): void {
+    const sql = storage.sql;
+    const added = storage.transactionSync(() => {
+      const from = foldedSeq(sql);
+      if (upTo <= from) return [];
+      const runs = this.folded.append(sql, from, upTo);
+      sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('folded_seq', ?)", String(upTo));
+      return runs;
+    });
+    this.folded.commit(added);
   }
 
   /** Folds everything (the alarm's housekeeping). */
@@ -83,7 +102,7 @@ export class RecentKeys {
  * stay here until the transaction commits, so a rolled-back batch leaves no key behind.
  */
 export class KeyOverlay {
-  private readonly base: RecentKeys;
+  readonly base: RecentKeys;
   private readonly ids = new Map<string, string>();
   private readonly nks = new Map<string, string>();
 

@@ -57,6 +57,20 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   -- Per-player facts for cohorts (first deposit, registration), erasable by pseudonym.
   CREATE TABLE players (player_id TEXT PRIMARY KEY, registered_at INTEGER, first_deposit_at INTEGER) WITHOUT ROWID;
   `,
+  // v2: folded keys as immutable runs with Bloom filters (see key-runs.ts). Nothing is pruned
+  // from the hot store yet at this version, so the keys are refolded from it.
+  `
+  DROP TABLE dedup;
+  DROP TABLE natural_keys;
+  CREATE TABLE dedup (
+    run INTEGER NOT NULL, event_id BLOB NOT NULL, hash BLOB NOT NULL, occurred_at INTEGER NOT NULL,
+    PRIMARY KEY (run, event_id)) WITHOUT ROWID;
+  CREATE TABLE natural_keys (
+    run INTEGER NOT NULL, nk TEXT NOT NULL, event_id TEXT NOT NULL, occurred_at INTEGER NOT NULL,
+    PRIMARY KEY (run, nk)) WITHOUT ROWID;
+  CREATE TABLE key_runs (run INTEGER PRIMARY KEY, keys INTEGER NOT NULL, ids BLOB NOT NULL, nks BLOB NOT NULL);
+  DELETE FROM meta WHERE key = 'folded_seq';
+  `,
 ];
 
 export function migrate(sql: SqlStorage): number {

@@ -9,20 +9,24 @@ import { DIMENSIONS } from "../schemas/events.ts";
 const DIMS = DIMENSIONS.join(", ");
 const dimSelect = (offset: number) => DIMENSIONS.map((_, k) => `value->>${offset + k}`).join(", ");
 
-// Keys travel as text (UUID, hex hash) and are stored as bytes: see the dedup table.
-export const SELECT_DEDUP =
-  "SELECT j.value AS id, lower(hex(d.hash)) AS hash FROM json_each(?) j JOIN dedup d ON d.event_id = unhex(replace(j.value, '-', ''))";
-export const SELECT_NK = "SELECT n.nk AS nk, n.event_id AS id FROM natural_keys n JOIN json_each(?) j ON n.nk = j.value";
+// Keys travel as text (UUID, hex hash) and are stored as bytes: see the dedup table. Lookups
+// take [run, key] pairs: only the runs whose Bloom filter may hold the key.
+export const SELECT_DEDUP = `SELECT j.value->>1 AS id, lower(hex(d.hash)) AS hash FROM json_each(?) j
+  JOIN dedup d ON d.run = j.value->>0 AND d.event_id = unhex(replace(j.value->>1, '-', ''))`;
+export const SELECT_NK = `SELECT n.nk AS nk, n.event_id AS id FROM json_each(?) j
+  JOIN natural_keys n ON n.run = j.value->>0 AND n.nk = j.value->>1`;
 export const SELECT_PAYMENTS =
   "SELECT p.payment_id AS id, p.intent_minute AS im, p.intent_dims AS idims, p.captured AS cap, p.counted AS cnt FROM payments p JOIN json_each(?) j ON p.payment_id = j.value";
 export const SELECT_BETS =
   "SELECT b.bet_id AS id, b.placed_at AS placed, b.pending AS pending FROM bets b JOIN json_each(?) j ON b.bet_id = j.value";
 
 export const SELECT_UNFOLDED = "SELECT seq, event_id, hash, nk FROM events WHERE seq > ? ORDER BY seq";
-export const FOLD_DEDUP = `INSERT OR IGNORE INTO dedup (event_id, hash, occurred_at)
-  SELECT unhex(replace(event_id, '-', '')), unhex(hash), occurred_at FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY 1`;
-export const FOLD_NK = `INSERT OR IGNORE INTO natural_keys (nk, event_id, occurred_at)
-  SELECT nk, event_id, occurred_at FROM events WHERE seq > ?1 AND seq <= ?2 AND nk IS NOT NULL ORDER BY 1`;
+export const SELECT_UNFOLDED_RANGE = "SELECT seq, event_id, nk FROM events WHERE seq > ? AND seq <= ? ORDER BY seq";
+// ?1, ?2: the hot-store seq range; ?3: the new run. Sorted, so the run's pages fill in order.
+export const FOLD_DEDUP = `INSERT OR IGNORE INTO dedup (run, event_id, hash, occurred_at)
+  SELECT ?3, unhex(replace(event_id, '-', '')), unhex(hash), occurred_at FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY 2`;
+export const FOLD_NK = `INSERT OR IGNORE INTO natural_keys (run, nk, event_id, occurred_at)
+  SELECT ?3, nk, event_id, occurred_at FROM events WHERE seq > ?1 AND seq <= ?2 AND nk IS NOT NULL ORDER BY 2`;
 // [payment_id, intent_minute, intent_dims, captured, counted]
 export const UPSERT_PAYMENTS = `INSERT INTO payments (payment_id, intent_minute, intent_dims, captured, counted)
   SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) WHERE true

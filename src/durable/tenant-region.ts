@@ -32,7 +32,7 @@ export class TenantRegionObject extends DurableObject<Env> {
     // Schema changes and the recent-key rebuild finish before any request reaches the object.
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
-      this.keys = RecentKeys.load(ctx.storage.sql);
+      this.keys = RecentKeys.load(ctx.storage);
       this.committer = new GroupCommitter(ctx.storage, this.keys);
     });
   }

@@ -120,6 +120,17 @@ describe("TenantRegionObject", () => {
     });
     const again = await stub.ingest(request([...first, ...second]));
     expect(again).toMatchObject({ body: { accepted: 0, duplicates: 3 } });
+    // The rest folds into a second run; both runs' filters survive a restart.
+    await runInDurableObject(stub, (instance: TenantRegionObject, state) => {
+      const keys = (instance as unknown as { keys: RecentKeys }).keys;
+      keys.fold(state.storage);
+      expect(keys.size).toBe(0);
+      expect(keys.folded.count).toBe(2);
+    });
+    await evictDurableObject(stub);
+    const changed = { ...second[0]!, hash: "e".repeat(64) };
+    const afterRestart = await stub.ingest(request([...first, changed, fact()]));
+    expect(afterRestart).toMatchObject({ body: { accepted: 1, duplicates: 2, conflicts: 1 } });
   });
 
   it("restates the deposit-success bucket of the intent when the capture arrives later", async () => {
