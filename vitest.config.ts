@@ -15,6 +15,8 @@ export default defineConfig({
           TEST_MIGRATIONS: migrations,
           SIGNING_KEK: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
           LOCAL_JURISDICTION_FALLBACK: "true",
+          // Low enough that a test can reach the read scan limit with about a thousand events.
+          MAX_ROWS_SCANNED: "1000",
         },
       },
     }),

@@ -4,8 +4,11 @@ import { randomToken } from "./auth/crypto.ts";
 import { ApiError, handleError } from "./errors.ts";
 import { type AppEnv, createRouter } from "./hono.ts";
 import { openApiDocument } from "./openapi.ts";
+import { registerSlice } from "./routes/analytics/slice.ts";
+import { registerTimeseries } from "./routes/analytics/timeseries.ts";
 import { registerEventsBatch } from "./routes/events/batch.ts";
 import { registerEventsImport } from "./routes/events/import.ts";
+import { registerMetricsList } from "./routes/metrics/list.ts";
 import { registerOauthToken } from "./routes/oauth/token.ts";
 import { registerSchemasList } from "./routes/schemas/list.ts";
 import { registerIngestStats } from "./routes/system/ingest-stats.ts";
@@ -50,6 +53,9 @@ export function buildApp() {
   registerEventsImport(app);
   registerSchemasList(app);
   registerIngestStats(app);
+  registerMetricsList(app);
+  registerTimeseries(app);
+  registerSlice(app);
 
   const doc = openApiDocument(app);
   app.get("/openapi.json", (c) => c.json(doc));

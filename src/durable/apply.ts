@@ -62,6 +62,11 @@ export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: n
     S.UPSERT_SKETCH,
     [...delta.sketches.values()].map((k) => [k.minute, k.metric, ...k.dims, k.bucket, k.n]),
   );
+  const touched = new Map<string, [number, string]>();
+  for (const { minute, dims } of [...delta.cells.values(), ...delta.sketches.values(), ...delta.actives.values()])
+    touched.set(`${minute}\u0001${dims[0]}`, [minute, dims[0] ?? ""]);
+  execRows(sql, S.TOUCH_MINUTES, [...touched.values()], version);
+  execRows(sql, S.TOUCH_HOURS, [...touched.values()], version);
   execRows(
     sql,
     S.INSERT_ACTIVE,

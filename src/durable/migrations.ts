@@ -71,6 +71,15 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   CREATE TABLE key_runs (run INTEGER PRIMARY KEY, keys INTEGER NOT NULL, ids BLOB NOT NULL, nks BLOB NOT NULL);
   DELETE FROM meta WHERE key = 'folded_seq';
   `,
+  // v3: the data version that last touched each minute and hour, per provider (ETags, SPEC §9).
+  `
+  CREATE TABLE version_minute (minute INTEGER NOT NULL, provider_id TEXT NOT NULL, version INTEGER NOT NULL,
+    PRIMARY KEY (minute, provider_id)) WITHOUT ROWID;
+  CREATE TABLE version_hour (hour INTEGER NOT NULL, provider_id TEXT NOT NULL, version INTEGER NOT NULL,
+    PRIMARY KEY (hour, provider_id)) WITHOUT ROWID;
+  INSERT INTO version_minute SELECT minute, provider_id, max(version) FROM rollup_minute GROUP BY 1, 2;
+  INSERT INTO version_hour SELECT minute / 60, provider_id, max(version) FROM rollup_minute GROUP BY 1, 2;
+  `,
 ];
 
 export function migrate(sql: SqlStorage): number {

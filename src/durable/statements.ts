@@ -55,3 +55,10 @@ export const UPSERT_SKETCH = `INSERT INTO sketch_minute (minute, metric, ${DIMS}
 // [minute, ...dims, player]
 export const INSERT_ACTIVE = `INSERT OR IGNORE INTO active_minute (minute, ${DIMS}, player_id)
   SELECT value->>0, ${dimSelect(1)}, value->>${1 + DIMENSIONS.length} FROM json_each(?)`;
+// [minute, provider_id]; ?2 is the data version. The hour table follows from the minute rows.
+export const TOUCH_MINUTES = `INSERT INTO version_minute (minute, provider_id, version)
+  SELECT value->>0, value->>1, ?2 FROM json_each(?1) WHERE true
+  ON CONFLICT (minute, provider_id) DO UPDATE SET version = excluded.version`;
+export const TOUCH_HOURS = `INSERT INTO version_hour (hour, provider_id, version)
+  SELECT DISTINCT (value->>0) / 60, value->>1, ?2 FROM json_each(?1) WHERE true
+  ON CONFLICT (hour, provider_id) DO UPDATE SET version = excluded.version`;

@@ -1,9 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { REGION_PLACEMENT } from "../domain/regions.ts";
 import { GroupCommitter } from "./group-commit.ts";
 import { IDEMPOTENCY_TTL_MS, type IngestOutcome, type IngestRequest } from "./ingest.ts";
 import { RecentKeys } from "./keys.ts";
 import { migrate } from "./migrations.ts";
+import { aggregate, version } from "./reads.ts";
 
 export interface ObjectStats {
   events_hot: number;
@@ -46,6 +48,16 @@ export class TenantRegionObject extends DurableObject<Env> {
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUSEKEEPING_MS);
     }
     return outcome;
+  }
+
+  /** Sums, sketches or distinct counts per bucket and group over the minute tier (reads.ts). */
+  aggregate(q: AggregateQuery): AggregateResult {
+    return aggregate(this.ctx.storage.sql, q, Date.now());
+  }
+
+  /** The data version a read over these minutes depends on: what a 304 needs, without the answer. */
+  version(q: VersionQuery): number {
+    return version(this.ctx.storage.sql, q);
   }
 
   /** Residency guard: an object for a jurisdiction-bound region must live in that jurisdiction. */

@@ -1,0 +1,53 @@
+import type { Measures } from "./measures.ts";
+
+/**
+ * What the edge asks a tier for: sums, sketch buckets or distinct counts per bucket and group,
+ * over minute-aligned ranges. Plain data, so it crosses RPC and can be hashed for ETags.
+ */
+export type StoredDimension = "provider_id" | "game_id" | "method" | "currency" | "device" | "geo";
+
+export interface AggregateQuery {
+  /** The minutes to scan, [fromMin, toMin), epoch minutes. */
+  fromMin: number;
+  toMin: number;
+  buckets: BucketGrid;
+  /** distinct windows: a player active in bucket b counts in buckets b … b + window − 1 (wau 7, mau 30). */
+  window?: number;
+  /** Values a stored dimension must take (request filters already intersected with the caller's scope). */
+  filters: Partial<Record<StoredDimension, string[]>>;
+  groupBy: StoredDimension[];
+  need: "parts" | "settle_lag" | "ingest_lag" | "actives";
+  /** At most this many stored rows are read; past it the answer is `limit_exceeded`. */
+  maxRows: number;
+  /** The caller's provider grant (for the version its ETag reads), or null when unrestricted. */
+  providers: string[] | null;
+}
+
+/**
+ * How a stored minute maps to a bucket index: fixed-width buckets from an origin, or local days
+ * of a zone given as its UTC offsets (minutes) with the minute each one ends (the last is open).
+ */
+export type BucketGrid =
+  | { kind: "fixed"; originMin: number; widthMin: number }
+  | { kind: "days"; firstDay: number; offsets: { untilMin: number | null; offsetMin: number }[] };
+
+export interface AggregateRow {
+  /** Bucket index (position in the ranges, or offset / width). */
+  b: number;
+  /** Group values in groupBy order; null where the event did not carry the dimension. */
+  g: (string | null)[];
+  m?: Measures;
+  sk?: [number, number][];
+  n?: number;
+}
+
+export type AggregateResult =
+  | { kind: "ok"; rows: AggregateRow[]; rowsScanned: number; version: number; watermark: number }
+  | { kind: "limit_exceeded"; maxRows: number };
+
+/** Versions: which stored data a read depends on (ETags), limited to the caller's providers when scoped. */
+export interface VersionQuery {
+  fromMin: number;
+  toMin: number;
+  providers: string[] | null;
+}

@@ -1,0 +1,64 @@
+import type { Context } from "hono";
+import { canonicalize, sha256HexSync } from "../domain/canonical.ts";
+import type { AppEnv } from "../hono.ts";
+import type { ReadPlan } from "./plan.ts";
+
+/**
+ * ETags and caching of reads (SPEC §9). The ETag hashes the normalised query, the caller's
+ * row-level scope and the data versions the answer read, so it changes exactly when data the
+ * caller can see in that range changes. The Workers Cache API is keyed by the same hash: an entry
+ * can only ever be found by the same scope at the same version, so no purge is needed.
+ */
+const MAX_AGE: Record<string, number> = { "1m": 15, "5m": 60, "1h": 300, "1d": 3600 };
+const CACHE_ORIGIN = "https://read-cache.edge-analytics.internal/";
+
+export function queryKey(route: string, plan: ReadPlan, extra: Record<string, unknown>): string {
+  return sha256HexSync(
+    canonicalize({
+      route,
+      metric: plan.metric.name,
+      granularity: plan.buckets.granularity,
+      timezone: plan.timezone,
+      from: plan.buckets.starts[0] ?? null,
+      to: plan.buckets.end,
+      region: plan.region,
+      brands: plan.brands.map((b) => b.id),
+      filters: plan.filters,
+      group_by: plan.groupBy,
+      currency: [plan.currencyMode, plan.currency ?? null],
+      scope: plan.scope,
+      ...extra,
+    }),
+  );
+}
+
+export const etagOf = (key: string, versions: number[]): string => `"${sha256HexSync(`${key}|${versions.join(",")}`).slice(0, 32)}"`;
+
+/** RFC 9110 weak comparison against If-None-Match. */
+export function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
+}
+
+/** Open ranges always revalidate (freshness first); closed ones may be reused by granularity. */
+export function cacheControl(plan: ReadPlan, now: number, maxAge?: number): { header: string; cacheable: boolean } {
+  if (plan.buckets.end > now) return { header: "private, no-cache", cacheable: false };
+  return { header: `private, max-age=${maxAge ?? MAX_AGE[plan.buckets.granularity] ?? 60}`, cacheable: true };
+}
+
+export function notModified(c: Context<AppEnv>, etag: string, cache: string): Response {
+  return new Response(null, { status: 304, headers: { etag, "cache-control": cache, "x-trace-id": c.get("traceId") } });
+}
+
+const cacheUrl = (etag: string) => `${CACHE_ORIGIN}${etag.replaceAll('"', "")}`;
+
+export async function cachedBody(etag: string): Promise<string | undefined> {
+  const hit = await caches.default.match(cacheUrl(etag));
+  return hit ? await hit.text() : undefined;
+}
+
+export function storeBody(c: Context<AppEnv>, etag: string, body: string, cache: string): void {
+  const put = caches.default.put(cacheUrl(etag), new Response(body, { headers: { "cache-control": cache.replace("private, ", "") } }));
+  c.executionCtx.waitUntil(put.catch(() => undefined));
+}
