@@ -3,6 +3,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+const aggMigrations = await readD1Migrations(path.join(import.meta.dirname, "migrations", "aggregates"));
 
 export default defineConfig({
   plugins: [
@@ -13,6 +14,7 @@ export default defineConfig({
         // local stand-in for jurisdictions that workerd does not implement.
         bindings: {
           TEST_MIGRATIONS: migrations,
+          TEST_AGG_MIGRATIONS: aggMigrations,
           SIGNING_KEK: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
           LOCAL_JURISDICTION_FALLBACK: "true",
           // Low enough that a test can reach the read scan limit with about a thousand events.

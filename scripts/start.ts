@@ -55,9 +55,12 @@ if (added.length > 0) step(`wrote ${added.join(" and ")} to .dev.vars`);
 
 step("applying D1 migrations (local)");
 // No TTY and CI=true: wrangler takes the default answer instead of asking to confirm.
-const migrated = await runWrangler(["d1", "migrations", "apply", "DB", "--local"], { CI: "true" });
-if (migrated.code !== 0)
-  fail("wrangler d1 migrations apply failed", `${migrated.stdout}\n${migrated.stderr}`.trim().split("\n").slice(-20).join("\n"));
+// The control plane, then each region's aggregate database.
+for (const db of ["DB", "AGG_EU", "AGG_UK"]) {
+  const migrated = await runWrangler(["d1", "migrations", "apply", db, "--local"], { CI: "true" });
+  if (migrated.code !== 0)
+    fail(`wrangler d1 migrations apply ${db} failed`, `${migrated.stdout}\n${migrated.stderr}`.trim().split("\n").slice(-20).join("\n"));
+}
 
 const procs: Proc[] = [];
 let stopping = false;

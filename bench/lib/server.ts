@@ -26,14 +26,20 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   mkdirSync(edgeState, { recursive: true });
   const vars = devVars();
   const edgeConfig = topology === "split" ? ["-c", "bench/wrangler.edge.toml"] : [];
-  const migrate = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", edgeState, ...edgeConfig], {
-    CI: "true",
-  });
-  if (migrate.code !== 0) throw new Error(`migrations failed:\n${migrate.stderr || migrate.stdout}`);
+  const objectsState = join(persistTo, "objects");
+  // Each process has its own local D1 files: the objects' process writes the aggregate tier (its
+  // reads need the single topology, where one process holds both).
+  const targets: [string, string[], string[]][] = [[edgeState, edgeConfig, ["DB", "AGG_EU", "AGG_UK"]]];
+  if (topology === "split") targets.push([objectsState, ["-c", "bench/wrangler.objects.toml"], ["AGG_EU", "AGG_UK"]]);
+  for (const [state, config, dbs] of targets) {
+    mkdirSync(state, { recursive: true });
+    for (const db of dbs) {
+      const migrate = await runWrangler(["d1", "migrations", "apply", db, "--local", "--persist-to", state, ...config], { CI: "true" });
+      if (migrate.code !== 0) throw new Error(`migrations of ${db} failed:\n${migrate.stderr || migrate.stdout}`);
+    }
+  }
   const children: Child[] = [];
   if (topology === "split") {
-    const objectsState = join(persistTo, "objects");
-    mkdirSync(objectsState, { recursive: true });
     children.push(await startOne(port + 1, objectsState, ["-c", "bench/wrangler.objects.toml", ...vars]));
   }
   children.push(await startOne(port, edgeState, [...edgeConfig, ...vars]));

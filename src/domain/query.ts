@@ -42,8 +42,19 @@ export interface AggregateRow {
 }
 
 export type AggregateResult =
-  | { kind: "ok"; rows: AggregateRow[]; rowsScanned: number; version: number; watermark: number }
-  | { kind: "limit_exceeded"; maxRows: number };
+  | {
+      kind: "ok";
+      rows: AggregateRow[];
+      rowsScanned: number;
+      version: number;
+      watermark: number;
+      /** The object answered [splitMin, toMin); the region's D1 tier holds [fromMin, splitMin). */
+      splitMin: number;
+      /** Pending late deltas for the D1 tier: its part reflects events before this minute only. */
+      d1WatermarkMin: number | null;
+    }
+  | { kind: "limit_exceeded"; maxRows: number }
+  | { kind: "outside_hot_window"; hotFromMin: number };
 
 /** Versions: which stored data a read depends on (ETags), limited to the caller's providers when scoped. */
 export interface VersionQuery {

@@ -67,11 +67,54 @@ export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: n
     touched.set(`${minute}\u0001${dims[0]}`, [minute, dims[0] ?? ""]);
   execRows(sql, S.TOUCH_MINUTES, [...touched.values()], version);
   execRows(sql, S.TOUCH_HOURS, [...touched.values()], version);
+  const actives = [...delta.actives.values()].map((a) => [a.minute, ...a.dims, a.player]);
+  execRows(sql, S.INSERT_ACTIVE, actives);
+  execRows(sql, S.INSERT_ACTIVE_HOUR, actives);
+  writeOutbox(sql, delta, version);
+}
+
+/**
+ * Hours the D1 tier already holds must take this batch too. If the object still has their minute
+ * rows, the hour is marked for a whole re-flush; otherwise the batch's own deltas are queued to be
+ * added once (SPEC §5: the outbox is written in the ingest transaction).
+ */
+function writeOutbox(sql: SqlStorage, delta: ReturnType<typeof computeRollup>, version: number): void {
+  const { flushedHour, prunedMinute } = tierMarks(sql);
+  if (flushedHour === 0) return;
+  const dirty = new Set<number>();
+  const deltas: [number, string, string][] = [];
+  for (const c of delta.cells.values()) {
+    const hour = Math.floor(c.minute / 60);
+    if (hour >= flushedHour) continue;
+    if (c.minute >= prunedMinute) dirty.add(hour);
+    else deltas.push([hour, "cell", JSON.stringify([hour, ...c.dims, ...MEASURES.map((m) => c.m[m])])]);
+  }
+  for (const k of delta.sketches.values()) {
+    const hour = Math.floor(k.minute / 60);
+    if (hour >= flushedHour) continue;
+    if (k.minute >= prunedMinute) dirty.add(hour);
+    else deltas.push([hour, "sketch", JSON.stringify([hour, k.metric, ...k.dims, k.bucket, k.n])]);
+  }
   execRows(
     sql,
-    S.INSERT_ACTIVE,
-    [...delta.actives.values()].map((a) => [a.minute, ...a.dims, a.player]),
+    S.OUTBOX_HOURS,
+    [...dirty].map((h) => [h]),
+    version,
   );
+  execRows(sql, S.OUTBOX_DELTAS, deltas);
+}
+
+/** The D1 tier holds every hour before flushedHour; minute rows before prunedMinute are gone. */
+export function tierMarks(sql: SqlStorage): { flushedHour: number; prunedMinute: number; archivedSeq: number } {
+  const marks = { flushedHour: 0, prunedMinute: 0, archivedSeq: 0 };
+  for (const r of sql.exec<{ key: string; value: string }>(
+    "SELECT key, value FROM meta WHERE key IN ('flushed_hour', 'pruned_minute', 'archived_seq')",
+  )) {
+    if (r.key === "flushed_hour") marks.flushedHour = Number(r.value);
+    else if (r.key === "pruned_minute") marks.prunedMinute = Number(r.value);
+    else marks.archivedSeq = Number(r.value);
+  }
+  return marks;
 }
 
 /** Runs one set-based statement over all rows (its first parameter, as JSON); nothing to do, no statement. */
@@ -80,7 +123,7 @@ function execRows(sql: SqlStorage, statement: string, rows: unknown[][], ...para
 }
 
 /** A monotonically increasing data version; cells record the version that last changed them (ETags in reads). */
-function nextVersion(sql: SqlStorage): number {
+export function nextVersion(sql: SqlStorage): number {
   const row = sql
     .exec<{ value: string }>(
       "INSERT INTO meta (key, value) VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",

@@ -5,6 +5,7 @@ import { KeyOverlay, type RecentKeys } from "./keys.ts";
 
 /** What the edge sends for one batch: validated facts plus the rejections it already found. */
 export interface IngestRequest {
+  tenant: string;
   region: string;
   clientId: string;
   idempotencyKey: string | null;

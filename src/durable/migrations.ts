@@ -80,6 +80,16 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   INSERT INTO version_minute SELECT minute, provider_id, max(version) FROM rollup_minute GROUP BY 1, 2;
   INSERT INTO version_hour SELECT minute / 60, provider_id, max(version) FROM rollup_minute GROUP BY 1, 2;
   `,
+  // v4: tiers. Active players per hour for the late horizon (exact distinct counts beyond the
+  // hot window), and the outbox of hours the D1 tier must take again: dirty hours whose minute
+  // rows are still here are re-flushed whole; deltas for hours already pruned are added once.
+  `
+  CREATE TABLE active_hour (hour INTEGER NOT NULL, ${DIM_COLS}, player_id TEXT NOT NULL,
+    PRIMARY KEY (hour, ${DIM_KEY}, player_id)) WITHOUT ROWID;
+  INSERT OR IGNORE INTO active_hour SELECT minute / 60, ${DIM_KEY}, player_id FROM active_minute;
+  CREATE TABLE outbox_hour (hour INTEGER PRIMARY KEY, version INTEGER NOT NULL);
+  CREATE TABLE outbox_delta (id INTEGER PRIMARY KEY AUTOINCREMENT, hour INTEGER NOT NULL, kind TEXT NOT NULL, row TEXT NOT NULL);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): number {

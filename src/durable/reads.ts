@@ -1,87 +1,47 @@
-import { MEASURES, type Measures } from "../domain/measures.ts";
-import type { AggregateQuery, AggregateResult, AggregateRow, BucketGrid, VersionQuery } from "../domain/query.ts";
+import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
+import { aggregateSql, collect, type Source } from "../query/sql.ts";
+import { DIMENSIONS } from "../schemas/events.ts";
+import { tierMarks } from "./apply.ts";
 
 /**
- * Reads over the object's minute tier. Each is one aggregate statement over a scan capped at
- * maxRows + 1 stored rows, counted first by the same capped scan, so a read's cost is bounded
- * before it runs: reaching the cap is an answer (`limit_exceeded`), never a slow query.
+ * Reads over the object's tiers. Minute rollups cover [prunedMinute, now); older hours are the
+ * region's D1 tier, which the edge reads for the part before `splitMin`. Distinct counts need
+ * player sets, so the object answers them whole: hourly active players for older hours (kept
+ * for the late horizon) and minute ones after.
  */
-const TABLE = { parts: "rollup_minute", settle_lag: "sketch_minute", ingest_lag: "sketch_minute", actives: "active_minute" } as const;
+const DIMS = DIMENSIONS.join(", ");
+const TABLE = { parts: "rollup_minute", settle_lag: "sketch_minute", ingest_lag: "sketch_minute" } as const;
 
 export function aggregate(sql: SqlStorage, q: AggregateQuery, now: number): AggregateResult {
-  const where = ["minute >= ?", "minute < ?"];
-  const params: (string | number)[] = [q.fromMin, q.toMin];
-  if (q.need === "settle_lag" || q.need === "ingest_lag") {
-    where.push("metric = ?");
-    params.push(q.need);
-  }
-  for (const [dim, values] of Object.entries(q.filters)) {
-    where.push(`${dim} IN (SELECT value FROM json_each(?))`);
-    params.push(JSON.stringify(values));
-  }
-  const scan = `SELECT * FROM ${TABLE[q.need]} WHERE ${where.join(" AND ")} LIMIT ${Math.trunc(q.maxRows) + 1}`;
-  const scanned = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM (${scan})`, ...params).one().n;
+  const marks = tierMarks(sql);
+  const split = Math.max(q.fromMin, Math.min(q.toMin, marks.prunedMinute));
+  // Older data is hourly: a read reaching before the minute tier must split on whole hours.
+  const hourly = q.fromMin % 60 === 0 && split % 60 === 0 && !(q.buckets.kind === "fixed" && q.buckets.widthMin < 60);
+  if (split > q.fromMin && !hourly) return { kind: "outside_hot_window", hotFromMin: marks.prunedMinute };
+  let source: Source;
+  let from = split;
+  if (q.need === "actives") {
+    from = q.fromMin;
+    source = {
+      from: `(SELECT hour * 60 AS minute, ${DIMS}, player_id FROM active_hour WHERE hour < ? UNION ALL SELECT minute, ${DIMS}, player_id FROM active_minute WHERE minute >= ?)`,
+      params: [split / 60, split],
+    };
+  } else source = { from: TABLE[q.need], params: [] };
+
+  const built = aggregateSql(q, source, from, q.toMin);
+  const scanned = sql.exec<{ n: number }>(built.count, ...built.params).one().n;
   if (scanned > q.maxRows) return { kind: "limit_exceeded", maxRows: q.maxRows };
-
-  const b = bucketExpr(q.buckets);
-  const groups = q.groupBy.map((d) => `nullif(${d}, '')`);
-  const gList = groups.map((_, k) => `, g${k}`).join("");
-  const gCols = groups.length ? `, ${groups.map((g, k) => `${g} AS g${k}`).join(", ")}` : "";
-  let statement: string;
-  if (q.need === "parts")
-    statement = `SELECT ${b} AS b${gCols}, ${MEASURES.map((m) => `sum(${m}) AS ${m}`).join(", ")} FROM (${scan}) GROUP BY b${gList}`;
-  else if (q.need === "actives") {
-    // Exact distinct players per bucket, or per window of buckets: each player's active buckets,
-    // each covering [b, min(b + window, next active bucket)), summed as coverage intervals.
-    const w = Math.max(1, Math.trunc(q.window ?? 1));
-    const part = ["player_id", ...groups.map((_, k) => `g${k}`)].join(", ");
-    statement = `WITH d AS (SELECT DISTINCT ${b} AS b${gCols}, player_id FROM (${scan})),
-      c AS (SELECT b${gList}, lead(b) OVER (PARTITION BY ${part} ORDER BY b) AS nxt FROM d)
-      SELECT b AS s, min(b + ${w}, coalesce(nxt, b + ${w})) AS e${gList}, count(*) AS n FROM c GROUP BY s, e${gList}`;
-  } else statement = `SELECT ${b} AS b${gCols}, bucket AS sb, sum(n) AS sn FROM (${scan}) GROUP BY b${gList}, bucket`;
-  const rows = sql.exec(statement, ...params).toArray();
-
-  const out = new Map<string, AggregateRow>();
-  const row = (bucket: number, r: Record<string, SqlStorageValue>): AggregateRow => {
-    const g = q.groupBy.map((_, k) => (r[`g${k}`] as string | null) ?? null);
-    const key = `${bucket}\u0001${g.join("\u0001")}`;
-    const found = out.get(key) ?? { b: bucket, g };
-    out.set(key, found);
-    return found;
-  };
-  for (const r of rows) {
-    if (q.need === "parts") row(Number(r.b), r).m = Object.fromEntries(MEASURES.map((m) => [m, Number(r[m] ?? 0)])) as Measures;
-    else if (q.need === "actives")
-      for (let k = Number(r.s); k < Number(r.e); k++) {
-        const a = row(k, r);
-        a.n = (a.n ?? 0) + Number(r.n);
-      }
-    else {
-      const a = row(Number(r.b), r);
-      if (!a.sk) a.sk = [];
-      a.sk.push([Number(r.sb), Number(r.sn)]);
-    }
-  }
+  const rows = collect(q, sql.exec(built.statement, ...built.params).toArray());
+  const pending = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_delta").one().h;
   return {
     kind: "ok",
-    rows: [...out.values()],
+    rows,
     rowsScanned: scanned,
     version: version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers }),
     watermark: now,
+    splitMin: q.need === "actives" ? q.fromMin : split,
+    d1WatermarkMin: pending === null ? null : pending * 60,
   };
-}
-
-/** SQL for a stored minute's bucket index. Only integers from the query plan are inlined. */
-function bucketExpr(grid: BucketGrid): string {
-  const int = (n: number) => Math.trunc(n);
-  if (grid.kind === "fixed") return `((minute - ${int(grid.originMin)}) / ${int(grid.widthMin)})`;
-  const last = grid.offsets.at(-1)?.offsetMin ?? 0;
-  const cases = grid.offsets
-    .filter((o) => o.untilMin !== null)
-    .map((o) => `WHEN minute < ${int(o.untilMin ?? 0)} THEN ${int(o.offsetMin)}`)
-    .join(" ");
-  const offset = cases ? `CASE ${cases} ELSE ${int(last)} END` : String(int(last));
-  return `(((minute + ${offset}) / 1440) - ${int(grid.firstDay)})`;
 }
 
 /**

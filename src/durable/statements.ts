@@ -62,3 +62,10 @@ export const TOUCH_MINUTES = `INSERT INTO version_minute (minute, provider_id, v
 export const TOUCH_HOURS = `INSERT INTO version_hour (hour, provider_id, version)
   SELECT DISTINCT (value->>0) / 60, value->>1, ?2 FROM json_each(?1) WHERE true
   ON CONFLICT (hour, provider_id) DO UPDATE SET version = excluded.version`;
+export const INSERT_ACTIVE_HOUR = `INSERT OR IGNORE INTO active_hour (hour, ${DIMS}, player_id)
+  SELECT (value->>0) / 60, ${dimSelect(1)}, value->>${1 + DIMENSIONS.length} FROM json_each(?)`;
+// [hour]; ?2 is the data version: a re-flush clears only the marks it has covered.
+export const OUTBOX_HOURS = `INSERT INTO outbox_hour (hour, version) SELECT value->>0, ?2 FROM json_each(?1) WHERE true
+  ON CONFLICT (hour) DO UPDATE SET version = excluded.version`;
+// [hour, kind, row JSON]
+export const OUTBOX_DELTAS = "INSERT INTO outbox_delta (hour, kind, row) SELECT value->>0, value->>1, value->>2 FROM json_each(?)";

@@ -1,32 +1,31 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { REGION_PLACEMENT } from "../domain/regions.ts";
+import { HOUR_MS } from "../domain/time.ts";
+import { regionTiers } from "../storage/tiers.ts";
+import { archiveAndPrune } from "./archive.ts";
+import { CLOSE_MARGIN_MS, flushTiers, partitionOf, setMeta } from "./flush.ts";
 import { GroupCommitter } from "./group-commit.ts";
 import { IDEMPOTENCY_TTL_MS, type IngestOutcome, type IngestRequest } from "./ingest.ts";
 import { RecentKeys } from "./keys.ts";
 import { migrate } from "./migrations.ts";
 import { aggregate, version } from "./reads.ts";
+import { type ObjectStats, objectStats } from "./stats.ts";
 
-export interface ObjectStats {
-  events_hot: number;
-  dedup_keys: number;
-  natural_keys: number;
-  players: number;
-  data_version: number;
-  jurisdiction: string | null;
-  totals: Record<string, number>;
-}
-
-const HOUSEKEEPING_MS = 3_600_000;
+/** While data flows, tiers are looked after every minute; an idle object wakes at each hour's close. */
+const BUSY_ALARM_MS = 60_000;
 
 /**
  * One SQLite-backed object per (tenant, region): the single writer that dedupes ingestion and
- * holds minute rollups. Its methods are RPC entry points called by the edge Worker.
+ * holds minute rollups, and the owner of its tier flushes. Its methods are RPC entry points
+ * called by the edge Worker.
  */
 export class TenantRegionObject extends DurableObject<Env> {
   private keys = new RecentKeys();
   private committer: GroupCommitter;
-  private alarmChecked = false;
+  private partitionKnown = false;
+  /** When the next alarm is due, as far as this instance knows (a storage round trip per batch is waste). */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -36,21 +35,27 @@ export class TenantRegionObject extends DurableObject<Env> {
       migrate(ctx.storage.sql);
       this.keys = RecentKeys.load(ctx.storage);
       this.committer = new GroupCommitter(ctx.storage, this.keys);
+      this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
   async ingest(req: IngestRequest): Promise<IngestOutcome> {
     this.assertResidency(req.region);
+    if (!this.partitionKnown) {
+      this.partitionKnown = true;
+      if (!partitionOf(this.ctx.storage.sql))
+        setMeta(this.ctx.storage.sql, "partition", JSON.stringify({ tenant: req.tenant, region: req.region }));
+    }
     const outcome = await this.committer.submit(req);
-    // Checked once per instance: the alarm re-arms itself, so a storage round trip per batch is waste.
-    if (!this.alarmChecked) {
-      this.alarmChecked = true;
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUSEKEEPING_MS);
+    const soon = Date.now() + BUSY_ALARM_MS;
+    if (this.alarmAt === null || this.alarmAt > soon) {
+      this.alarmAt = soon;
+      await this.ctx.storage.setAlarm(soon);
     }
     return outcome;
   }
 
-  /** Sums, sketches or distinct counts per bucket and group over the minute tier (reads.ts). */
+  /** Sums, sketches or distinct counts per bucket and group over the object's tiers (reads.ts). */
   aggregate(q: AggregateQuery): AggregateResult {
     return aggregate(this.ctx.storage.sql, q, Date.now());
   }
@@ -58,6 +63,10 @@ export class TenantRegionObject extends DurableObject<Env> {
   /** The data version a read over these minutes depends on: what a 304 needs, without the answer. */
   version(q: VersionQuery): number {
     return version(this.ctx.storage.sql, q);
+  }
+
+  stats(): ObjectStats {
+    return objectStats(this.ctx.storage.sql, this.keys, this.ctx.id.jurisdiction ?? null, this.hotWindowMs(), Date.now());
   }
 
   /** Residency guard: an object for a jurisdiction-bound region must live in that jurisdiction. */
@@ -68,31 +77,37 @@ export class TenantRegionObject extends DurableObject<Env> {
     throw new Error(`object for region ${region} is not in jurisdiction ${expected}`);
   }
 
-  /** Totals for operators and the ingest benchmark: what the object holds right now. */
-  stats(): ObjectStats {
-    const sql = this.ctx.storage.sql;
-    const count = (table: string) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
-    const totals = sql
-      .exec<Record<string, number>>(
-        "SELECT coalesce(sum(events),0) AS events, coalesce(sum(bets),0) AS bets, coalesce(sum(stake_r),0) AS stake_r, coalesce(sum(win_r),0) AS win_r, coalesce(sum(deposits),0) AS deposits, coalesce(sum(dep_amount_r),0) AS dep_amount_r, coalesce(sum(dep_intents),0) AS dep_intents, coalesce(sum(dep_captured),0) AS dep_captured FROM rollup_minute",
-      )
-      .one();
-    const version = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'data_version'").toArray()[0];
-    return {
-      events_hot: count("events"),
-      dedup_keys: count("dedup") + this.keys.ids.size,
-      natural_keys: count("natural_keys") + this.keys.nks.size,
-      players: count("players"),
-      data_version: version ? Number(version.value) : 0,
-      jurisdiction: this.ctx.id.jurisdiction ?? null,
-      totals,
-    };
+  private hotWindowMs(): number {
+    const hours = Number(this.env.HOT_WINDOW_HOURS);
+    return (Number.isFinite(hours) && hours > 0 ? hours : 48) * HOUR_MS;
   }
 
-  /** Housekeeping: fold recent keys, expire idempotency records after 24 h. Tier flushes join this alarm later. */
-  override async alarm(): Promise<void> {
+  /**
+   * Tier work at `now` (the alarm passes the clock; tests pass a later one): fold keys, expire
+   * idempotency records, flush closed hours and outboxes to D1, archive and prune past the hot
+   * window. Returns whether work remains.
+   */
+  async housekeeping(now: number): Promise<boolean> {
+    const sql = this.ctx.storage.sql;
     this.keys.fold(this.ctx.storage);
-    this.ctx.storage.sql.exec("DELETE FROM idempotency WHERE created_at < ?", Date.now() - IDEMPOTENCY_TTL_MS);
-    await this.ctx.storage.setAlarm(Date.now() + HOUSEKEEPING_MS);
+    sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
+    const part = partitionOf(sql);
+    if (!part) return false;
+    const tiers = regionTiers(this.env, part.region);
+    const flushing = await flushTiers(this.ctx.storage, tiers.agg, part, now);
+    const archiving = await archiveAndPrune(this.ctx.storage, tiers.archive, part, this.keys, now, this.hotWindowMs());
+    return flushing || archiving;
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const more = await this.housekeeping(now);
+    const pending = this.ctx.storage.sql
+      .exec<{ n: number }>("SELECT (SELECT count(*) FROM outbox_hour) + (SELECT count(*) FROM outbox_delta) AS n")
+      .one().n;
+    const nextClose = (Math.floor(now / HOUR_MS) + 1) * HOUR_MS + CLOSE_MARGIN_MS;
+    const next = more ? now + 1_000 : pending > 0 ? now + BUSY_ALARM_MS : nextClose;
+    this.alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
   }
 }

@@ -4,7 +4,9 @@ import { p95, partsOf, valueFromParts } from "../domain/metrics.ts";
 import type { AggregateQuery, BucketGrid, StoredDimension } from "../domain/query.ts";
 import { DAY_MS, MINUTE_MS } from "../domain/time.ts";
 import { ApiError } from "../errors.ts";
+import { readHours } from "../storage/aggregates.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
+import { regionTiers } from "../storage/tiers.ts";
 import type { ReadPlan } from "./plan.ts";
 
 /**
@@ -40,12 +42,11 @@ export async function executeRead(env: Env, plan: ReadPlan, maxRows: number): Pr
   const nb = plan.buckets.starts.length;
   const stored = plan.groupBy.filter((d): d is StoredDimension => d !== "brand_id" && d !== "region");
   const query = aggregateQuery(plan, stored, maxRows);
-  const results = await Promise.all(plan.brands.map((b) => tenantRegionStub(env, b.id, plan.region).aggregate(query)));
+  const results = await Promise.all(plan.brands.map((b) => readTiers(env, plan.region, b.id, query)));
   const groups = new Map<string, Accum>();
   let watermark = Number.POSITIVE_INFINITY;
   let rowsScanned = 0;
   for (const [k, res] of results.entries()) {
-    if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows);
     const brand = plan.brands[k];
     if (!brand) continue;
     watermark = Math.min(watermark, res.watermark);
@@ -77,9 +78,36 @@ export async function executeRead(env: Env, plan: ReadPlan, maxRows: number): Pr
   return {
     groups: [...groups.values()].map((a) => ({ g: a.g, ...(a.currency ? { currency: a.currency } : {}), values: evaluate(plan, a, nb) })),
     watermark: Number.isFinite(watermark) ? watermark : Date.now(),
-    versions: results.map((r) => (r.kind === "ok" ? r.version : 0)),
+    versions: results.map((r) => r.version),
     rowsScanned,
   };
+}
+
+/**
+ * One brand's answer, stitched from its tiers: the object answers the minutes it still holds
+ * and says where it split; the region's D1 tier answers the whole hours before that. Sums and
+ * sketches add up across the split; distinct counts the object answers whole.
+ */
+async function readTiers(env: Env, region: string, tenant: string, q: AggregateQuery) {
+  const res = await tenantRegionStub(env, tenant, region).aggregate(q);
+  if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows);
+  if (res.kind === "outside_hot_window") throw hotWindowOnly(res.hotFromMin);
+  let { rows, rowsScanned, watermark } = res;
+  if (res.splitMin > q.fromMin) {
+    const older = await readHours(
+      regionTiers(env, region).agg,
+      tenant,
+      { ...q, maxRows: q.maxRows - rowsScanned },
+      q.fromMin,
+      res.splitMin,
+    );
+    if (!older) throw rowsLimit(q.maxRows);
+    rows = [...rows, ...older.rows];
+    rowsScanned += older.scanned;
+    // Late deltas not yet added to D1: its part reflects events before their hour only.
+    if (res.d1WatermarkMin !== null) watermark = Math.min(watermark, res.d1WatermarkMin * MINUTE_MS);
+  }
+  return { rows, rowsScanned, watermark, version: res.version };
 }
 
 export function aggregateQuery(plan: ReadPlan, stored: StoredDimension[], maxRows: number): AggregateQuery {
@@ -133,6 +161,24 @@ function addMeasures(into: Measures | undefined, m: Measures): Measures {
   for (const k of MEASURES) into[k] += m[k];
   return into;
 }
+
+const hotWindowOnly = (fromMin: number) =>
+  new ApiError(
+    400,
+    "outside_minute_tier",
+    "Bad request",
+    "1m and 5m buckets, and bounds inside an hour, are served for the object's hot window only",
+    {
+      errors: [
+        {
+          field: "from",
+          code: "too_small",
+          message: "within the hot window, or use 1h or 1d",
+          limit: new Date(fromMin * MINUTE_MS).toISOString(),
+        },
+      ],
+    },
+  );
 
 export const rowsLimit = (max: number) =>
   new ApiError(

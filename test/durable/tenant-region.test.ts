@@ -28,6 +28,7 @@ function fact(overrides: Partial<EventFact> = {}): EventFact {
 }
 
 const request = (facts: EventFact[], key: string | null = null): IngestRequest => ({
+  tenant: "brand-test",
   region: "EU",
   clientId: "c1",
   idempotencyKey: key,

@@ -65,6 +65,7 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
 
   const idempotencyKey = c.req.header("idempotency-key") ?? c.req.header("x-idempotency-key") ?? null;
   const outcome = await tenantRegionStub(c.env, tenant, region).ingest({
+    tenant,
     region,
     clientId: auth.clientId,
     idempotencyKey,

@@ -1,0 +1,138 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { archiveKey } from "../../src/durable/archive.ts";
+import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
+import { addDeltas } from "../../src/storage/aggregates.ts";
+import { tenantRegionStub } from "../../src/storage/objects.ts";
+import { type Ev, generate, HOUR, reference } from "../helpers/analytics.ts";
+import { call, postBatch, tokenFor } from "../helpers/http.ts";
+import { createTestClient, seedTenants } from "../helpers/tenants.ts";
+
+// Old hours (past the 48 h hot window, inside the 35-day late horizon) and recent ones.
+const OLD = Math.floor((Date.now() - 72 * HOUR) / HOUR) * HOUR;
+const RECENT = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR;
+const END = RECENT + 2 * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
+let events: Ev[];
+let reader: string;
+let producer: string;
+const stub = () => tenantRegionStub(env, "brand-eu", "EU");
+
+/** Runs the object's tier work at a given clock until nothing is left. */
+async function housekeeping(now: number): Promise<void> {
+  await runInDurableObject(stub(), async (instance: TenantRegionObject) => {
+    for (let k = 0; k < 50 && (await instance.housekeeping(now)); k++);
+  });
+}
+
+async function hourly(metric: string, from = OLD, to = END, headers: Record<string, string> = {}) {
+  const res = await call(
+    `/v1/analytics/timeseries?metric=${metric}&granularity=1h&from=${iso(from)}&to=${iso(to)}&filters=brand_id:brand-eu,region:EU`,
+    { headers: { authorization: `Bearer ${reader}`, ...headers } },
+  );
+  const body = (res.status === 304 ? {} : await res.json()) as {
+    series: { ts: string; value?: number | null; value_minor?: number }[];
+    watermark: string;
+  };
+  return { res, body };
+}
+
+async function expectReference(metrics: string[]) {
+  for (const metric of metrics) {
+    const { body } = await hourly(metric);
+    for (const p of body.series) {
+      const start = Date.parse(p.ts);
+      const want = reference(events, metric, start, start + HOUR);
+      const got = p.value_minor ?? p.value;
+      if (typeof want === "number" && !Number.isInteger(want)) expect(got).toBeCloseTo(want, 9);
+      else expect(got, `${metric} at ${p.ts}`).toBe(want);
+    }
+  }
+}
+
+const METRICS = ["stake", "ngr", "bets", "deposits_amount", "deposits_success", "rtp", "active_players"];
+
+beforeAll(async () => {
+  await seedTenants();
+  producer = await tokenFor(await createTestClient({ scopes: ["events:write"] }));
+  reader = await tokenFor(await createTestClient({ role: "analyst", scopes: ["analytics:read"] }));
+  events = [...generate(OLD, 3, 11, 120), ...generate(RECENT, 2, 12, 80)];
+  for (let k = 0; k < events.length; k += 200) expect((await postBatch(producer, events.slice(k, k + 200))).status).toBe(202);
+});
+
+describe("rollup tiers", () => {
+  it("flushes closed hours to the region's D1, prunes old minutes, and reads the same numbers across the tier boundary", async () => {
+    await expectReference(METRICS);
+    await housekeeping(Date.now());
+    const stats = await stub().stats();
+    expect(stats.tiers.object.minute_rollups_from).not.toBeNull();
+    expect(Date.parse(stats.tiers.object.minute_rollups_from ?? "")).toBeGreaterThan(OLD + 3 * HOUR);
+    const d1 = await env.AGG_EU.prepare("SELECT count(*) AS n, sum(bets) AS bets FROM rollup_hour WHERE tenant = 'brand-eu' AND hour < ?")
+      .bind((OLD + 3 * HOUR) / HOUR)
+      .first<{ n: number; bets: number }>();
+    expect(d1?.bets).toBe(reference(events, "bets", OLD, OLD + 3 * HOUR));
+    // The old hours now come from D1, the recent ones from the object: the same numbers.
+    await expectReference(METRICS);
+    const oneMinute = await call(
+      `/v1/analytics/timeseries?metric=bets&granularity=1m&from=${iso(OLD)}&to=${iso(OLD + HOUR)}&filters=brand_id:brand-eu,region:EU`,
+      { headers: { authorization: `Bearer ${reader}` } },
+    );
+    expect(oneMinute.status).toBe(400);
+    expect(await oneMinute.json()).toMatchObject({ code: "outside_minute_tier", errors: [{ field: "from" }] });
+  });
+
+  it("sends a late event for a pruned hour through the outbox to D1 exactly once, moving that hour's ETag", async () => {
+    const first = await hourly("stake", OLD, OLD + HOUR);
+    const other = await hourly("stake", OLD + 2 * HOUR, OLD + 3 * HOUR);
+    const late = generate(OLD, 1, 13, 6).map((e) => ({ ...e, occurred_at: iso(OLD + 20 * 60_000) }));
+    expect((await postBatch(producer, late)).status).toBe(202);
+    events.push(...late);
+    expect((await stub().stats()).tiers.d1.pending_deltas).toBeGreaterThan(0);
+    const pending = await hourly("stake", OLD, OLD + HOUR, { "if-none-match": first.res.headers.get("etag") ?? "" });
+    expect(pending.res.status).toBe(200);
+    // Until the delta is in D1, the watermark says the hour is not complete.
+    expect(Date.parse(pending.body.watermark)).toBeLessThanOrEqual(OLD);
+    await housekeeping(Date.now());
+    expect((await stub().stats()).tiers.d1.pending_deltas).toBe(0);
+    const applied = await hourly("stake", OLD, OLD + HOUR, { "if-none-match": pending.res.headers.get("etag") ?? "" });
+    expect(applied.res.status).toBe(200);
+    expect(applied.body.series[0]?.value_minor).toBe(reference(events, "stake", OLD, OLD + HOUR));
+    expect(
+      (await hourly("stake", OLD + 2 * HOUR, OLD + 3 * HOUR, { "if-none-match": other.res.headers.get("etag") ?? "" })).res.status,
+    ).toBe(304);
+    await expectReference(METRICS);
+  });
+
+  it("adds a delta batch once even when it is sent again", async () => {
+    const row = [OLD / HOUR, "netent", "g1", "", "EUR", "", "", 1, 1, 400, 400, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const before = await env.AGG_EU.prepare("SELECT coalesce(sum(stake_r), 0) AS s FROM rollup_hour WHERE tenant = 'x-brand'").first<{
+      s: number;
+    }>();
+    expect(await addDeltas(env.AGG_EU, "x-brand", [9_001], { cells: [row], sketches: [] }, Date.now())).toBe("applied");
+    expect(await addDeltas(env.AGG_EU, "x-brand", [9_001], { cells: [row], sketches: [] }, Date.now())).toBe("already_applied");
+    const after = await env.AGG_EU.prepare("SELECT sum(stake_r) AS s FROM rollup_hour WHERE tenant = 'x-brand'").first<{ s: number }>();
+    expect((after?.s ?? 0) - (before?.s ?? 0)).toBe(400);
+  });
+
+  it("archives raw events to R2 by ingest hour past the hot window, and still dedupes them", async () => {
+    const hotEvents = (await stub().stats()).events_hot;
+    const ingestHour = Math.floor(Date.now() / HOUR) * HOUR;
+    await housekeeping(Date.now() + 50 * HOUR);
+    const stats = await stub().stats();
+    expect(stats.events_hot).toBe(0);
+    const object = await env.ARCHIVE_EU.get(archiveKey({ tenant: "brand-eu", region: "EU" }, ingestHour));
+    expect(object).not.toBeNull();
+    const text = await new Response(object?.body.pipeThrough(new DecompressionStream("gzip"))).text();
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event_id: string; ingested_at: string });
+    expect(lines.length).toBe(hotEvents);
+    expect(new Set(lines.map((l) => l.event_id))).toEqual(new Set(events.map((e) => e.event_id)));
+    const again = await postBatch(producer, events.slice(0, 20));
+    expect(await again.json()).toMatchObject({ accepted: 0, duplicates: 20 });
+    // Everything is now served by D1 (sums) and the object's hourly actives: the same numbers.
+    await expectReference(METRICS);
+  });
+});
