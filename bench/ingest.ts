@@ -3,10 +3,8 @@
 // --concurrency 8 --dup 0.02 --port 8799.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { execute } from "../scripts/lib/admin-d1.ts";
-import { hashSecret } from "../src/auth/crypto.ts";
-import { createBrand, createClient, createOrganization, createRegion } from "../src/storage/control-plane.ts";
 import { TrafficGenerator } from "./lib/events.ts";
+import { seedBench } from "./lib/seed.ts";
 import { memoryOf, startDevServer } from "./lib/server.ts";
 import { percentile, round } from "./lib/stats.ts";
 
@@ -31,31 +29,7 @@ const persistTo = `${process.env.BENCH_STATE_DIR ?? "bench/out"}/state-${Date.no
 const topology = a.topology === "single" ? "single" : "split";
 const server = await startDevServer(Number(a.port), persistTo, topology);
 try {
-  const now = Date.now();
-  const secret = `bench-secret-${crypto.randomUUID()}`;
-  await execute({ remote: false, persistTo: server.persistTo }, [
-    createOrganization("bench-org", "Bench", now),
-    createRegion("EU", "eu", null, now),
-    ...createBrand({ id: "bench-eu", orgId: "bench-org", reportingCurrency: "EUR", regions: ["EU"] }, now),
-    createClient(
-      {
-        id: "bench-producer",
-        orgId: "bench-org",
-        role: "producer",
-        secretHash: await hashSecret(secret),
-        scopes: ["events:write"],
-        brands: ["bench-eu"],
-        regions: ["EU"],
-      },
-      now,
-    ),
-  ]);
-  const tokenRes = await fetch(`${server.url}/oauth/token`, {
-    method: "POST",
-    headers: { authorization: `Basic ${btoa(`bench-producer:${secret}`)}`, "content-type": "application/x-www-form-urlencoded" },
-    body: "grant_type=client_credentials",
-  });
-  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const { "bench-producer": token = "" } = await seedBench(server, { "bench-producer": ["events:write"] });
 
   const gen = new TrafficGenerator("bench-eu", "EU", 20_000);
   const recent: Record<string, unknown>[] = [];

@@ -23,11 +23,16 @@ export class TrafficGenerator {
   private readonly tenant: string;
   private readonly region: string;
   private readonly players: number;
+  private readonly clock: (unit: number) => number;
+  private readonly prefix: string;
 
-  constructor(tenant: string, region: string, players: number) {
+  /** `clock` gives each unit's time (history spreads units over days); `prefix` keeps ids apart between generators. */
+  constructor(tenant: string, region: string, players: number, clock: (unit: number) => number = () => Date.now(), prefix = "") {
     this.tenant = tenant;
     this.region = region;
     this.players = players;
+    this.clock = clock;
+    this.prefix = prefix;
   }
 
   /** One batch: fresh events plus, at `dupShare`, exact re-deliveries of earlier ones. */
@@ -50,7 +55,7 @@ export class TrafficGenerator {
   private unit(): void {
     const k = this.n++;
     const player = `p_${(k * 7919) % this.players}`;
-    const now = Date.now();
+    const now = this.clock(k);
     const base = (type: string, payload: Record<string, unknown>, at = now, extra: Record<string, unknown> = {}) => ({
       event_id: crypto.randomUUID(),
       event_type: type,
@@ -67,7 +72,7 @@ export class TrafficGenerator {
     const stake = 50 + (k % 37) * 25;
     const win = k % 3 === 0 ? stake * 2 : 0;
     const bet = {
-      bet_id: `b_${k}`,
+      bet_id: `b_${this.prefix}${k}`,
       game_id: `g_${k % 40}`,
       provider_id: `prov_${k % 8}`,
       stake_minor: stake,
@@ -84,7 +89,13 @@ export class TrafficGenerator {
     );
     if (k % 5 === 0) {
       const method = k % 2 ? "card" : "trustly";
-      const pay = { payment_id: `pay_${k}`, amount_minor: 2000 + (k % 9) * 500, currency: "EUR", method, direction: "deposit" };
+      const pay = {
+        payment_id: `pay_${this.prefix}${k}`,
+        amount_minor: 2000 + (k % 9) * 500,
+        currency: "EUR",
+        method,
+        direction: "deposit",
+      };
       const credit = { amount_minor: pay.amount_minor, currency: "EUR", reason: "deposit", reference_id: pay.payment_id };
       this.pending.push(
         { event: base("payment.intent", pay, now - 5000), adds: {} },
@@ -92,6 +103,7 @@ export class TrafficGenerator {
         { event: base("wallet.credit", credit), adds: {} },
       );
     }
-    if (k % 7 === 0) this.pending.push({ event: base("session.ended", { session_id: `s_${k}`, duration_sec: 30 + (k % 900) }), adds: {} });
+    if (k % 7 === 0)
+      this.pending.push({ event: base("session.ended", { session_id: `s_${this.prefix}${k}`, duration_sec: 30 + (k % 900) }), adds: {} });
   }
 }

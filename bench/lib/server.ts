@@ -27,8 +27,7 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   const vars = devVars();
   const edgeConfig = topology === "split" ? ["-c", "bench/wrangler.edge.toml"] : [];
   const objectsState = join(persistTo, "objects");
-  // Each process has its own local D1 files: the objects' process writes the aggregate tier (its
-  // reads need the single topology, where one process holds both).
+  // Each process has its own local D1 files; the aggregate tier is the objects' (they write and read it).
   const targets: [string, string[], string[]][] = [[edgeState, edgeConfig, ["DB", "AGG_EU", "AGG_UK"]]];
   if (topology === "split") targets.push([objectsState, ["-c", "bench/wrangler.objects.toml"], ["AGG_EU", "AGG_UK"]]);
   for (const [state, config, dbs] of targets) {

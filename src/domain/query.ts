@@ -48,10 +48,8 @@ export type AggregateResult =
       rowsScanned: number;
       version: number;
       watermark: number;
-      /** The object answered [splitMin, toMin); the region's D1 tier holds [fromMin, splitMin). */
+      /** The object's minutes answered [splitMin, toMin); the region's D1 tier [fromMin, splitMin). */
       splitMin: number;
-      /** Pending late deltas for the D1 tier: its part reflects events before this minute only. */
-      d1WatermarkMin: number | null;
     }
   | { kind: "limit_exceeded"; maxRows: number }
   | { kind: "outside_hot_window"; hotFromMin: number };

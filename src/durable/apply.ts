@@ -57,6 +57,7 @@ export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: n
     [...delta.cells.values()].map((c) => [c.minute, ...c.dims, ...MEASURES.map((m) => c.m[m])]),
     version,
   );
+  execRows(sql, S.UPSERT_MINUTE_TOTAL, [...totalsByKey(delta.cells.values(), (c) => c.minute)]);
   execRows(
     sql,
     S.UPSERT_SKETCH,
@@ -130,4 +131,18 @@ export function nextVersion(sql: SqlStorage): number {
     )
     .one();
   return Number(row.value);
+}
+
+/** Cells summed over their dimensions per time key: rows of [key, ...measures] for the total tables. */
+export function totalsByKey<T extends { m: Record<string, number> }>(cells: Iterable<T>, keyOf: (c: T) => number): number[][] {
+  const out = new Map<number, number[]>();
+  for (const c of cells) {
+    const k = keyOf(c);
+    const row = out.get(k) ?? [k, ...MEASURES.map(() => 0)];
+    MEASURES.forEach((m, i) => {
+      row[i + 1] = (row[i + 1] ?? 0) + (c.m[m] ?? 0);
+    });
+    out.set(k, row);
+  }
+  return [...out.values()];
 }

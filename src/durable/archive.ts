@@ -61,7 +61,7 @@ export async function archiveAndPrune(
   const pruneBefore = Math.min(Math.floor(cutoff / HOUR_MS), marks.flushedHour, dirty ?? Number.POSITIVE_INFINITY) * 60;
   if (pruneBefore > marks.prunedMinute) {
     storage.transactionSync(() => {
-      for (const table of ["rollup_minute", "sketch_minute", "active_minute", "version_minute"])
+      for (const table of ["rollup_minute", "rollup_minute_total", "sketch_minute", "active_minute", "version_minute"])
         sql.exec(`DELETE FROM ${table} WHERE minute < ?`, pruneBefore);
       setMeta(sql, "pruned_minute", pruneBefore);
     });

@@ -1,8 +1,8 @@
 import { MEASURES } from "../domain/measures.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
-import { addDeltas, type HourRows, replaceHours } from "../storage/aggregates.ts";
-import { nextVersion, tierMarks } from "./apply.ts";
+import { addDeltas, completeDays, type HourRows, replaceHours } from "../storage/aggregates.ts";
+import { nextVersion, tierMarks, totalsByKey } from "./apply.ts";
 
 /**
  * Flushes minute rollups into the region's D1 hour tier (SPEC §3, issue 3). Resumable and
@@ -48,7 +48,15 @@ function hourRows(sql: SqlStorage, fromHour: number, toHour: number): HourRows {
     )
     .toArray()
     .map((r) => [Number(r.h), String(r.metric), ...DIMENSIONS.map((d) => String(r[d])), Number(r.bucket), Number(r.n)]);
-  return { cells, sketches };
+  const totals = sql
+    .exec(
+      `SELECT minute / 60 AS h, ${MEASURES.map((m) => `sum(${m}) AS ${m}`).join(", ")} FROM rollup_minute_total
+      WHERE minute >= ? AND minute < ? GROUP BY h`,
+      ...range,
+    )
+    .toArray()
+    .map((r) => [Number(r.h), ...MEASURES.map((m) => Number(r[m]))]);
+  return { cells, sketches, totals };
 }
 
 /** One flush step; returns whether work remains (the alarm then comes back at once). */
@@ -67,15 +75,16 @@ export async function flushTiers(storage: DurableObjectStorage, agg: D1Database,
   const end = Math.min(closedUntil, start + HOURS_PER_RUN);
   if (end > start) {
     const hours = Array.from({ length: end - start }, (_, k) => start + k);
-    await replaceHours(agg, part.tenant, hours, hourRows(sql, start, end));
+    await replaceHours(agg, part.tenant, hours, hourRows(sql, start, end), completeDays(hours, end));
     setMeta(sql, "flushed_hour", end);
   } else if (closedUntil > marks.flushedHour && next === null) setMeta(sql, "flushed_hour", closedUntil);
 
+  const flushed = tierMarks(sql).flushedHour;
   const dirty = sql
     .exec<{ hour: number; version: number }>("SELECT hour, version FROM outbox_hour ORDER BY hour LIMIT ?", HOURS_PER_RUN)
     .toArray();
   for (const d of dirty) {
-    await replaceHours(agg, part.tenant, [d.hour], hourRows(sql, d.hour, d.hour + 1));
+    await replaceHours(agg, part.tenant, [d.hour], hourRows(sql, d.hour, d.hour + 1), completeDays([d.hour], flushed));
     // A batch that marked the hour again while D1 was being written keeps its mark.
     sql.exec("DELETE FROM outbox_hour WHERE hour = ? AND version <= ?", d.hour, d.version);
   }
@@ -88,9 +97,27 @@ export async function flushTiers(storage: DurableObjectStorage, agg: D1Database,
     .toArray();
   if (deltas.length) {
     const ids = deltas.map((d) => d.id);
-    const rows: HourRows = { cells: [], sketches: [] };
+    const rows: HourRows = { cells: [], sketches: [], totals: [] };
     for (const d of deltas) (d.kind === "cell" ? rows.cells : rows.sketches).push(JSON.parse(d.row) as (string | number)[]);
-    const outcome = await addDeltas(agg, part.tenant, ids, rows, now);
+    // The totals take the same deltas, summed over their dimensions.
+    rows.totals = totalsByKey(
+      rows.cells.map((c) => ({
+        h: Number(c[0]),
+        m: Object.fromEntries(MEASURES.map((m, i) => [m, Number(c[1 + DIMENSIONS.length + i])])),
+      })),
+      (c) => c.h,
+    );
+    const outcome = await addDeltas(
+      agg,
+      part.tenant,
+      ids,
+      rows,
+      now,
+      completeDays(
+        deltas.map((d) => d.hour),
+        flushed,
+      ),
+    );
     const done = outcome === "applied" ? ids : await appliedIds(agg, part.tenant, ids);
     storage.transactionSync(() => {
       sql.exec("DELETE FROM outbox_delta WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(done));

@@ -1,3 +1,5 @@
+import { MEASURES } from "../domain/measures.ts";
+
 /**
  * Versioned schema of the tenant-region object's SQLite store. Each entry runs once, in order,
  * under blockConcurrencyWhile in the constructor; `meta.schema_version` records the last applied.
@@ -6,6 +8,7 @@
 const DIM_COLS =
   "provider_id TEXT NOT NULL, game_id TEXT NOT NULL, method TEXT NOT NULL, currency TEXT NOT NULL, device TEXT NOT NULL, geo TEXT NOT NULL";
 const DIM_KEY = "provider_id, game_id, method, currency, device, geo";
+const MEASURE_COLS = MEASURES.map((m) => `${m} INTEGER NOT NULL DEFAULT 0`).join(", ");
 
 export const OBJECT_MIGRATIONS: readonly string[] = [
   `
@@ -89,6 +92,11 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO active_hour SELECT minute / 60, ${DIM_KEY}, player_id FROM active_minute;
   CREATE TABLE outbox_hour (hour INTEGER PRIMARY KEY, version INTEGER NOT NULL);
   CREATE TABLE outbox_delta (id INTEGER PRIMARY KEY AUTOINCREMENT, hour INTEGER NOT NULL, kind TEXT NOT NULL, row TEXT NOT NULL);
+  `,
+  // v5: per-minute totals over every dimension, for unfiltered, ungrouped reads.
+  `
+  CREATE TABLE rollup_minute_total (minute INTEGER PRIMARY KEY, ${MEASURE_COLS}) WITHOUT ROWID;
+  INSERT INTO rollup_minute_total SELECT minute, ${MEASURES.map((m) => `sum(${m})`).join(", ")} FROM rollup_minute GROUP BY minute;
   `,
 ];
 

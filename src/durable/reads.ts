@@ -1,48 +1,74 @@
 import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
+import { MINUTE_MS } from "../domain/time.ts";
 import { aggregateSql, collect, type Source } from "../query/sql.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
+import { readHours } from "../storage/aggregates.ts";
 import { tierMarks } from "./apply.ts";
 
 /**
- * Reads over the object's tiers. Minute rollups cover [prunedMinute, now); older hours are the
- * region's D1 tier, which the edge reads for the part before `splitMin`. Distinct counts need
+ * Reads over the object's tiers. Hourly and coarser reads take every hour the region's D1 tier
+ * holds (and no later event has dirtied) from D1, and only the newest minutes from the object;
+ * 1m and 5m reads come from the minute tier, which covers the hot window. Distinct counts need
  * player sets, so the object answers them whole: hourly active players for older hours (kept
- * for the late horizon) and minute ones after.
+ * for the late horizon) and minute ones after. The object queries its region's D1 itself, so a
+ * read's data never leaves the region.
  */
 const DIMS = DIMENSIONS.join(", ");
-const TABLE = { parts: "rollup_minute", settle_lag: "sketch_minute", ingest_lag: "sketch_minute" } as const;
 
-export function aggregate(sql: SqlStorage, q: AggregateQuery, now: number): AggregateResult {
+export interface D1Tier {
+  agg: D1Database;
+  tenant: string;
+}
+
+export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number, d1: D1Tier | null): Promise<AggregateResult> {
   const marks = tierMarks(sql);
-  const split = Math.max(q.fromMin, Math.min(q.toMin, marks.prunedMinute));
-  // Older data is hourly: a read reaching before the minute tier must split on whole hours.
-  const hourly = q.fromMin % 60 === 0 && split % 60 === 0 && !(q.buckets.kind === "fixed" && q.buckets.widthMin < 60);
-  if (split > q.fromMin && !hourly) return { kind: "outside_hot_window", hotFromMin: marks.prunedMinute };
+  const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
+  const hourly = q.fromMin % 60 === 0 && !(q.buckets.kind === "fixed" && q.buckets.widthMin < 60);
+  const clamp = (m: number) => Math.max(q.fromMin, Math.min(q.toMin, m));
+  // D1 holds every hour before flushedHour; dirty hours are newer in the object.
+  const split =
+    hourly && d1 ? clamp(Math.min(marks.flushedHour * 60, (dirty ?? Number.POSITIVE_INFINITY) * 60)) : clamp(marks.prunedMinute);
+  if (q.fromMin < marks.prunedMinute && !hourly) return { kind: "outside_hot_window", hotFromMin: marks.prunedMinute };
+
   let source: Source;
   let from = split;
   if (q.need === "actives") {
     from = q.fromMin;
+    const activeSplit = clamp(marks.prunedMinute);
     source = {
       from: `(SELECT hour * 60 AS minute, ${DIMS}, player_id FROM active_hour WHERE hour < ? UNION ALL SELECT minute, ${DIMS}, player_id FROM active_minute WHERE minute >= ?)`,
-      params: [split / 60, split],
+      params: [activeSplit / 60, activeSplit],
     };
-  } else source = { from: TABLE[q.need], params: [] };
+  } else source = { from: minuteSource(q), params: [] };
 
   const built = aggregateSql(q, source, from, q.toMin);
   const scanned = sql.exec<{ n: number }>(built.count, ...built.params).one().n;
   if (scanned > q.maxRows) return { kind: "limit_exceeded", maxRows: q.maxRows };
-  const rows = collect(q, sql.exec(built.statement, ...built.params).toArray());
+  let rows = collect(q, sql.exec(built.statement, ...built.params).toArray());
+  // Read before the D1 await, in the same turn as the minute rows: one consistent version.
+  const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers });
   const pending = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_delta").one().h;
-  return {
-    kind: "ok",
-    rows,
-    rowsScanned: scanned,
-    version: version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers }),
-    watermark: now,
-    splitMin: q.need === "actives" ? q.fromMin : split,
-    d1WatermarkMin: pending === null ? null : pending * 60,
-  };
+  let watermark = now;
+  let rowsScanned = scanned;
+  if (q.need !== "actives" && split > q.fromMin) {
+    if (!d1) throw new Error("object has no partition yet");
+    const older = await readHours(d1.agg, d1.tenant, { ...q, maxRows: q.maxRows - scanned }, q.fromMin, split);
+    if (!older) return { kind: "limit_exceeded", maxRows: q.maxRows };
+    rows = [...rows, ...older.rows];
+    rowsScanned += older.scanned;
+    // Late deltas not yet added to D1: its part reflects events before their hour only.
+    if (pending !== null) watermark = Math.min(watermark, pending * 60 * MINUTE_MS);
+  }
+  return { kind: "ok", rows, rowsScanned, version: v, watermark, splitMin: q.need === "actives" ? q.fromMin : split };
 }
+
+/** Unfiltered, ungrouped sums read the per-minute totals: one row a minute instead of one per dimension tuple. */
+function minuteSource(q: AggregateQuery): string {
+  if (q.need === "parts") return totalsOnly(q) ? "rollup_minute_total" : "rollup_minute";
+  return "sketch_minute";
+}
+
+export const totalsOnly = (q: AggregateQuery) => q.need === "parts" && q.groupBy.length === 0 && Object.keys(q.filters).length === 0;
 
 /**
  * The highest data version that changed any stored row in [fromMin, toMin), from the per-hour

@@ -69,3 +69,7 @@ export const OUTBOX_HOURS = `INSERT INTO outbox_hour (hour, version) SELECT valu
   ON CONFLICT (hour) DO UPDATE SET version = excluded.version`;
 // [hour, kind, row JSON]
 export const OUTBOX_DELTAS = "INSERT INTO outbox_delta (hour, kind, row) SELECT value->>0, value->>1, value->>2 FROM json_each(?)";
+// [minute, ...measures]: the batch's cells summed per minute.
+export const UPSERT_MINUTE_TOTAL = `INSERT INTO rollup_minute_total (minute, ${MEASURES.join(", ")})
+  SELECT value->>0, ${MEASURES.map((_, k) => `value->>${1 + k}`).join(", ")} FROM json_each(?) WHERE true
+  ON CONFLICT (minute) DO UPDATE SET ${MEASURES.map((m) => `${m} = ${m} + excluded.${m}`).join(", ")}`;

@@ -56,8 +56,10 @@ export class TenantRegionObject extends DurableObject<Env> {
   }
 
   /** Sums, sketches or distinct counts per bucket and group over the object's tiers (reads.ts). */
-  aggregate(q: AggregateQuery): AggregateResult {
-    return aggregate(this.ctx.storage.sql, q, Date.now());
+  aggregate(q: AggregateQuery): Promise<AggregateResult> {
+    const part = partitionOf(this.ctx.storage.sql);
+    const d1 = part ? { agg: regionTiers(this.env, part.region).agg, tenant: part.tenant } : null;
+    return aggregate(this.ctx.storage.sql, q, Date.now(), d1);
   }
 
   /** The data version a read over these minutes depends on: what a 304 needs, without the answer. */

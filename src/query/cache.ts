@@ -47,8 +47,11 @@ export function cacheControl(plan: ReadPlan, now: number, maxAge?: number): { he
   return { header: `private, max-age=${maxAge ?? MAX_AGE[plan.buckets.granularity] ?? 60}`, cacheable: true };
 }
 
-export function notModified(c: Context<AppEnv>, etag: string, cache: string): Response {
-  return new Response(null, { status: 304, headers: { etag, "cache-control": cache, "x-trace-id": c.get("traceId") } });
+export function notModified(c: Context<AppEnv>, etag: string, cache: string, timing: string): Response {
+  return new Response(null, {
+    status: 304,
+    headers: { etag, "cache-control": cache, "x-trace-id": c.get("traceId"), "server-timing": timing },
+  });
 }
 
 const cacheUrl = (etag: string) => `${CACHE_ORIGIN}${etag.replaceAll('"', "")}`;

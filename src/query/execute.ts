@@ -4,9 +4,7 @@ import { p95, partsOf, valueFromParts } from "../domain/metrics.ts";
 import type { AggregateQuery, BucketGrid, StoredDimension } from "../domain/query.ts";
 import { DAY_MS, MINUTE_MS } from "../domain/time.ts";
 import { ApiError } from "../errors.ts";
-import { readHours } from "../storage/aggregates.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
-import { regionTiers } from "../storage/tiers.ts";
 import type { ReadPlan } from "./plan.ts";
 
 /**
@@ -83,31 +81,12 @@ export async function executeRead(env: Env, plan: ReadPlan, maxRows: number): Pr
   };
 }
 
-/**
- * One brand's answer, stitched from its tiers: the object answers the minutes it still holds
- * and says where it split; the region's D1 tier answers the whole hours before that. Sums and
- * sketches add up across the split; distinct counts the object answers whole.
- */
+/** One brand's answer: the object stitches its minute tier and the region's D1 tier (reads.ts). */
 async function readTiers(env: Env, region: string, tenant: string, q: AggregateQuery) {
   const res = await tenantRegionStub(env, tenant, region).aggregate(q);
   if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows);
   if (res.kind === "outside_hot_window") throw hotWindowOnly(res.hotFromMin);
-  let { rows, rowsScanned, watermark } = res;
-  if (res.splitMin > q.fromMin) {
-    const older = await readHours(
-      regionTiers(env, region).agg,
-      tenant,
-      { ...q, maxRows: q.maxRows - rowsScanned },
-      q.fromMin,
-      res.splitMin,
-    );
-    if (!older) throw rowsLimit(q.maxRows);
-    rows = [...rows, ...older.rows];
-    rowsScanned += older.scanned;
-    // Late deltas not yet added to D1: its part reflects events before their hour only.
-    if (res.d1WatermarkMin !== null) watermark = Math.min(watermark, res.d1WatermarkMin * MINUTE_MS);
-  }
-  return { rows, rowsScanned, watermark, version: res.version };
+  return res;
 }
 
 export function aggregateQuery(plan: ReadPlan, stored: StoredDimension[], maxRows: number): AggregateQuery {

@@ -15,22 +15,57 @@ export interface HourRows {
   cells: (string | number)[][];
   /** [hour, metric, ...dims, bucket, n] */
   sketches: (string | number)[][];
+  /** [hour, ...measures]: the cells summed over their dimensions */
+  totals: number[][];
 }
 
 const INSERT_CELLS = `INSERT INTO rollup_hour (tenant, hour, ${DIMS}, ${MEASURES.join(", ")})
   SELECT ?1, value->>0, ${dimSel(1)}, ${MEASURES.map((_, k) => `value->>${1 + DIMENSIONS.length + k}`).join(", ")} FROM json_each(?2)`;
 const INSERT_SKETCHES = `INSERT INTO sketch_hour (tenant, hour, metric, ${DIMS}, bucket, n)
   SELECT ?1, value->>0, value->>1, ${dimSel(2)}, value->>${2 + DIMENSIONS.length}, value->>${3 + DIMENSIONS.length} FROM json_each(?2)`;
+const INSERT_TOTALS = `INSERT INTO rollup_hour_total (tenant, hour, ${MEASURES.join(", ")})
+  SELECT ?1, value->>0, ${MEASURES.map((_, k) => `value->>${1 + k}`).join(", ")} FROM json_each(?2)`;
+const ADD_TOTALS = `${INSERT_TOTALS} WHERE true ON CONFLICT (tenant, hour) DO UPDATE SET ${MEASURES.map((m) => `${m} = ${m} + excluded.${m}`).join(", ")}`;
 const ADD_CELLS = `${INSERT_CELLS} WHERE true ON CONFLICT (tenant, hour, ${DIMS}) DO UPDATE SET ${MEASURES.map((m) => `${m} = ${m} + excluded.${m}`).join(", ")}`;
 const ADD_SKETCHES = `${INSERT_SKETCHES} WHERE true ON CONFLICT (tenant, hour, metric, ${DIMS}, bucket) DO UPDATE SET n = n + excluded.n`;
 
+const SUMS = MEASURES.map((m) => `sum(${m})`).join(", ");
+
+/** Rebuilds whole UTC days from their hours (absolute, so repeatable). Only days whose every hour is in. */
+function rebuildDays(db: D1Database, tenant: string, days: number[]): D1PreparedStatement[] {
+  if (days.length === 0) return [];
+  const list = JSON.stringify(days);
+  const inDays = "hour / 24 IN (SELECT value FROM json_each(?2))";
+  return [
+    db.prepare("DELETE FROM rollup_day WHERE tenant = ?1 AND day IN (SELECT value FROM json_each(?2))").bind(tenant, list),
+    db.prepare("DELETE FROM rollup_day_total WHERE tenant = ?1 AND day IN (SELECT value FROM json_each(?2))").bind(tenant, list),
+    db
+      .prepare(
+        `INSERT INTO rollup_day SELECT tenant, hour / 24, ${DIMS}, ${SUMS} FROM rollup_hour WHERE tenant = ?1 AND ${inDays} GROUP BY hour / 24, ${DIMS}`,
+      )
+      .bind(tenant, list),
+    db
+      .prepare(
+        `INSERT INTO rollup_day_total SELECT tenant, hour / 24, ${SUMS} FROM rollup_hour_total WHERE tenant = ?1 AND ${inDays} GROUP BY hour / 24`,
+      )
+      .bind(tenant, list),
+  ];
+}
+
+/** The UTC days of these hours that are complete once every hour before `flushedHour` is in. */
+export const completeDays = (hours: Iterable<number>, flushedHour: number): number[] =>
+  [...new Set([...hours].map((h) => Math.floor(h / 24)))].filter((d) => (d + 1) * 24 <= flushedHour);
+
 /** Replaces whole hours with absolute values in one D1 transaction: a retry writes the same rows. */
-export async function replaceHours(db: D1Database, tenant: string, hours: number[], rows: HourRows): Promise<void> {
+export async function replaceHours(db: D1Database, tenant: string, hours: number[], rows: HourRows, days: number[]): Promise<void> {
   const list = JSON.stringify(hours);
   await db.batch([
     db.prepare("DELETE FROM rollup_hour WHERE tenant = ? AND hour IN (SELECT value FROM json_each(?))").bind(tenant, list),
     db.prepare("DELETE FROM sketch_hour WHERE tenant = ? AND hour IN (SELECT value FROM json_each(?))").bind(tenant, list),
+    db.prepare("DELETE FROM rollup_hour_total WHERE tenant = ? AND hour IN (SELECT value FROM json_each(?))").bind(tenant, list),
     db.prepare(INSERT_CELLS).bind(tenant, JSON.stringify(rows.cells)),
+    db.prepare(INSERT_TOTALS).bind(tenant, JSON.stringify(rows.totals)),
+    ...rebuildDays(db, tenant, days),
     db.prepare(INSERT_SKETCHES).bind(tenant, JSON.stringify(rows.sketches)),
   ]);
 }
@@ -45,6 +80,7 @@ export async function addDeltas(
   ids: number[],
   rows: HourRows,
   now: number,
+  days: number[] = [],
 ): Promise<"applied" | "already_applied"> {
   try {
     await db.batch([
@@ -52,6 +88,8 @@ export async function addDeltas(
         .prepare("INSERT INTO applied_outbox (tenant, id, applied_at) SELECT ?1, value, ?3 FROM json_each(?2)")
         .bind(tenant, JSON.stringify(ids), now),
       db.prepare(ADD_CELLS).bind(tenant, JSON.stringify(rows.cells)),
+      db.prepare(ADD_TOTALS).bind(tenant, JSON.stringify(rows.totals)),
+      ...rebuildDays(db, tenant, days),
       db.prepare(ADD_SKETCHES).bind(tenant, JSON.stringify(rows.sketches)),
     ]);
     return "applied";
@@ -61,7 +99,11 @@ export async function addDeltas(
   }
 }
 
-/** Reads [fromMin, toMin) (whole hours) of one tenant from the hour tables; null past the scan cap. */
+/**
+ * Reads [fromMin, toMin) (whole hours) of one tenant; null past the scan cap. Where every bucket
+ * is a whole UTC day or the read is one bucket (a slice), whole days come from the day tables
+ * and only the partial days at either end from the hours.
+ */
 export async function readHours(
   db: D1Database,
   tenant: string,
@@ -69,18 +111,42 @@ export async function readHours(
   fromMin: number,
   toMin: number,
 ): Promise<{ rows: AggregateRow[]; scanned: number } | null> {
-  const table = q.need === "parts" ? "rollup_hour" : "sketch_hour";
-  const source = {
-    from: `(SELECT hour * 60 AS minute, * FROM ${table} WHERE tenant = ? AND hour >= ? AND hour < ?)`,
-    params: [tenant, Math.floor(fromMin / 60), Math.ceil(toMin / 60)],
-  };
-  const built = aggregateSql(q, source, fromMin, toMin);
-  // One round trip: the capped count and the aggregate (whose scan is capped the same way).
-  const [count, res] = await db.batch<Record<string, SqlStorageValue>>([
-    db.prepare(built.count).bind(...built.params),
-    db.prepare(built.statement).bind(...built.params),
-  ]);
-  const scanned = Number(count?.results[0]?.n ?? 0);
+  const totals = q.need === "parts" && q.groupBy.length === 0 && Object.keys(q.filters).length === 0;
+  const byDay =
+    q.need === "parts" &&
+    ((q.buckets.kind === "fixed" && q.buckets.widthMin >= q.toMin - q.fromMin) ||
+      (q.buckets.kind === "days" && q.buckets.offsets.every((o) => o.offsetMin === 0)));
+  const firstDay = Math.ceil(fromMin / 1440);
+  const endDay = Math.floor(toMin / 1440);
+  const parts: [string, string, number, number][] = [];
+  const hourTable = q.need !== "parts" ? "sketch_hour" : totals ? "rollup_hour_total" : "rollup_hour";
+  if (byDay && endDay > firstDay) {
+    const dayTable = totals ? "rollup_day_total" : "rollup_day";
+    parts.push(
+      [hourTable, "hour", fromMin, firstDay * 1440],
+      [dayTable, "day", firstDay * 1440, endDay * 1440],
+      [hourTable, "hour", endDay * 1440, toMin],
+    );
+  } else parts.push([hourTable, "hour", fromMin, toMin]);
+  const statements: D1PreparedStatement[] = [];
+  for (const [table, unit, lo, hi] of parts) {
+    if (hi <= lo) continue;
+    const per = unit === "day" ? 1440 : 60;
+    const source = {
+      from: `(SELECT ${unit} * ${per} AS minute, * FROM ${table} WHERE tenant = ? AND ${unit} >= ? AND ${unit} < ?)`,
+      params: [tenant, Math.floor(lo / per), Math.ceil(hi / per)],
+    };
+    const built = aggregateSql(q, source, lo, hi);
+    statements.push(db.prepare(built.count).bind(...built.params), db.prepare(built.statement).bind(...built.params));
+  }
+  // One round trip: each part's capped count and its aggregate (whose scan is capped the same way).
+  const results = statements.length ? await db.batch<Record<string, SqlStorageValue>>(statements) : [];
+  let scanned = 0;
+  const rows: AggregateRow[] = [];
+  for (let k = 0; k < results.length; k += 2) {
+    scanned += Number(results[k]?.results[0]?.n ?? 0);
+    rows.push(...collect(q, results[k + 1]?.results ?? []));
+  }
   if (scanned > q.maxRows) return null;
-  return { rows: collect(q, res?.results ?? []), scanned };
+  return { rows, scanned };
 }

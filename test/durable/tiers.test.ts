@@ -109,8 +109,8 @@ describe("rollup tiers", () => {
     const before = await env.AGG_EU.prepare("SELECT coalesce(sum(stake_r), 0) AS s FROM rollup_hour WHERE tenant = 'x-brand'").first<{
       s: number;
     }>();
-    expect(await addDeltas(env.AGG_EU, "x-brand", [9_001], { cells: [row], sketches: [] }, Date.now())).toBe("applied");
-    expect(await addDeltas(env.AGG_EU, "x-brand", [9_001], { cells: [row], sketches: [] }, Date.now())).toBe("already_applied");
+    expect(await addDeltas(env.AGG_EU, "x-brand", [9_001], { cells: [row], sketches: [], totals: [] }, Date.now())).toBe("applied");
+    expect(await addDeltas(env.AGG_EU, "x-brand", [9_001], { cells: [row], sketches: [], totals: [] }, Date.now())).toBe("already_applied");
     const after = await env.AGG_EU.prepare("SELECT sum(stake_r) AS s FROM rollup_hour WHERE tenant = 'x-brand'").first<{ s: number }>();
     expect((after?.s ?? 0) - (before?.s ?? 0)).toBe(400);
   });
@@ -134,5 +134,19 @@ describe("rollup tiers", () => {
     expect(await again.json()).toMatchObject({ accepted: 0, duplicates: 20 });
     // Everything is now served by D1 (sums) and the object's hourly actives: the same numbers.
     await expectReference(METRICS);
+    // Complete UTC days are rebuilt from their hours; a slice over whole days reads them.
+    const day = Math.floor(OLD / 86_400_000) * 86_400_000;
+    const days = await env.AGG_EU.prepare("SELECT count(*) AS n FROM rollup_day WHERE tenant = 'brand-eu' AND day = ?")
+      .bind(day / 86_400_000)
+      .first<{ n: number }>();
+    expect(days?.n).toBeGreaterThan(0);
+    const slice = await call(
+      `/v1/analytics/slice?metric=stake&dim=provider_id&from=${iso(day)}&to=${iso(day + 86_400_000)}&filters=brand_id:brand-eu,region:EU`,
+      { headers: { authorization: `Bearer ${reader}` } },
+    );
+    const items = ((await slice.json()) as { items: { provider_id: string | null; value_minor: number }[] }).items;
+    for (const it of items.filter((i) => i.provider_id !== null))
+      expect(it.value_minor).toBe(reference(events, "stake", day, day + 86_400_000, { provider_id: it.provider_id ?? "" }));
+    expect(items.reduce((s, it) => s + it.value_minor, 0)).toBe(reference(events, "stake", day, day + 86_400_000));
   });
 });

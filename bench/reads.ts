@@ -1,0 +1,222 @@
+// npm run bench:reads — the analytics reads over a production-sized tenant-region (default 30 days,
+// 20,000 players, 2,000,000 events), idle and while ingestion runs into the same object at
+// 5,000 events/s. Flags: --events 2000000 --days 30 --players 20000 --samples 200 --live-rate 5000.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { TrafficGenerator } from "./lib/events.ts";
+import { seedBench } from "./lib/seed.ts";
+import { memoryOf, startDevServer } from "./lib/server.ts";
+import { percentile, round } from "./lib/stats.ts";
+
+const { values: a } = parseArgs({
+  options: {
+    events: { type: "string", default: "2000000" },
+    days: { type: "string", default: "30" },
+    players: { type: "string", default: "20000" },
+    samples: { type: "string", default: "200" },
+    "live-rate": { type: "string", default: "5000" },
+    port: { type: "string", default: "8797" },
+    topology: { type: "string", default: "split" },
+  },
+});
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const totalEvents = Number(a.events);
+const days = Number(a.days);
+const samples = Number(a.samples);
+const liveRate = Number(a["live-rate"]);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+// Split by default, as in production: the objects (which also query their region's D1) in one
+// workerd process, the edge in another.
+const topology = a.topology === "single" ? "single" : "split";
+const server = await startDevServer(Number(a.port), `${process.env.BENCH_STATE_DIR ?? "bench/out"}/state-${Date.now()}`, topology);
+const t0 = performance.now();
+const log = (msg: string) => console.error(`[bench:reads +${Math.round((performance.now() - t0) / 1000)}s] ${msg}`);
+try {
+  const tokens = await seedBench(server, { producer: ["events:write"], analyst: ["analytics:read"] });
+  const producer = tokens.producer ?? "";
+  const analyst = tokens.analyst ?? "";
+  const post = (path: string, events: unknown[]) =>
+    fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${producer}`, "content-type": "application/json" },
+      body: JSON.stringify(events),
+    });
+
+  // 1. History: `days` days ending an hour ago, through the import endpoint (5,000 a request).
+  const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+  const start = end - days * DAY;
+  const units = Math.ceil(totalEvents / 2.74);
+  const history = new TrafficGenerator("bench-eu", "EU", Number(a.players), (k) => start + Math.floor((k / units) * (end - start)), "h");
+  const loadStarted = performance.now();
+  let sent = 0;
+  const loader = async () => {
+    while (sent < totalEvents) {
+      const batch = history.batch(Math.min(5000, totalEvents - sent), 0, []);
+      sent += batch.length;
+      const res = await post("/v1/events:import", batch);
+      if (res.status !== 202) throw new Error(`import failed: ${res.status} ${await res.text()}`);
+      if (sent % 200_000 < 5000) log(`loaded ${sent} events`);
+    }
+  };
+  await Promise.all([loader(), loader()]);
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  log(`history loaded: ${totalEvents} events in ${round(loadSeconds)} s`);
+
+  // 2. Wait for the tiers: closed hours in D1, minutes past the hot window pruned.
+  const stats = async () =>
+    (await (
+      await fetch(`${server.url}/v1/ingest/stats?brand_id=bench-eu&region=EU`, { headers: { authorization: `Bearer ${producer}` } })
+    ).json()) as {
+      events_hot: number;
+      tiers: { d1: { lag_ms: number | null }; object: { minute_rollups_from: string | null } };
+    };
+  for (let k = 0; ; k++) {
+    const s = await stats();
+    if (s.tiers.object.minute_rollups_from && (s.tiers.d1.lag_ms ?? Number.POSITIVE_INFINITY) < 2 * HOUR) break;
+    if (k > 600) throw new Error(`tiers did not settle: ${JSON.stringify(s.tiers)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const settled = await stats();
+  log(`tiers settled: ${JSON.stringify(settled.tiers)}`);
+
+  // 3. Reads. Each sample shifts the range by one bucket, so every one is computed (no cache hit).
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const t0 = performance.now();
+    const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${analyst}`, ...headers } });
+    await res.arrayBuffer();
+    if (res.status !== 200 && res.status !== 304) throw new Error(`${path}: ${res.status}`);
+    return { ms: performance.now() - t0, res };
+  };
+  const f = "&filters=brand_id:bench-eu,region:EU";
+  const lastDay = end - DAY;
+  // Ranges move back one bucket a sample, so each is computed, never a cache hit.
+  const reads: Record<string, (k: number) => string> = {
+    timeseries_5m_1d: (k) =>
+      `/v1/analytics/timeseries?metric=ggr&granularity=5m&from=${iso(lastDay - k * 300_000)}&to=${iso(end - k * 300_000)}${f}`,
+    timeseries_1h_30d: (k) =>
+      `/v1/analytics/timeseries?metric=ggr&granularity=1h&from=${iso(start - k * HOUR)}&to=${iso(end - k * HOUR)}${f}`,
+    slice_top50_30d: (k) =>
+      `/v1/analytics/slice?metric=stake&dim=game_id&limit=50&from=${iso(start - k * HOUR)}&to=${iso(end - k * HOUR)}${f}`,
+  };
+  const measure = async () => {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [name, path] of Object.entries(reads)) {
+      log(`  ${name}`);
+      const ms: number[] = [];
+      const parts: Record<string, number[]> = {};
+      for (let k = 0; k < samples; k++) {
+        const r = await get(path(k));
+        ms.push(r.ms);
+        for (const m of (r.res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g))
+          (parts[m[1] ?? ""] ??= []).push(Number(m[2]));
+      }
+      out[name] = { p50: round(percentile(ms, 0.5)), p95: round(percentile(ms, 0.95)), max: round(Math.max(...ms)) };
+      for (const [part, v] of Object.entries(parts)) out[name][`server_${part}_p50`] = round(percentile(v, 0.5));
+      log(`  ${name}: ${JSON.stringify(out[name])}`);
+    }
+    const first = await get(reads.timeseries_1h_30d?.(0) ?? "");
+    const etag = first.res.headers.get("etag") ?? "";
+    const revalidate: number[] = [];
+    for (let k = 0; k < samples; k++) {
+      const r = await get(reads.timeseries_1h_30d?.(0) ?? "", { "if-none-match": etag });
+      if (r.res.status !== 304) throw new Error("expected 304");
+      revalidate.push(r.ms);
+    }
+    out.revalidation_304 = {
+      p50: round(percentile(revalidate, 0.5)),
+      p95: round(percentile(revalidate, 0.95)),
+      max: round(Math.max(...revalidate)),
+    };
+    log("  freshness");
+    // Freshness: a bet posted now, then the 1m series polled until it shows.
+    const fresh: number[] = [];
+    for (let k = 0; k < 20; k++) {
+      const minute = Math.floor(Date.now() / 60_000) * 60_000;
+      const path = `/v1/analytics/timeseries?metric=bets&granularity=1m&from=${iso(minute)}&to=${iso(minute + 60_000)}${f}`;
+      const beforeRes = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${analyst}` } });
+      const had = ((await beforeRes.json()) as { series: { value: number }[] }).series[0]?.value ?? 0;
+      const res = await post("/v1/events:batch", [probeBet()]);
+      const acked = performance.now();
+      if (res.status !== 202) throw new Error(`probe ${res.status}`);
+      for (;;) {
+        const now = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${analyst}` } });
+        const v = ((await now.json()) as { series: { value: number }[] }).series[0]?.value ?? 0;
+        if (v > had || Math.floor(Date.now() / 60_000) * 60_000 !== minute) break;
+      }
+      fresh.push(performance.now() - acked);
+    }
+    out.visible_after_202 = { p50: round(percentile(fresh, 0.5)), p95: round(percentile(fresh, 0.95)), max: round(Math.max(...fresh)) };
+    return out;
+  };
+
+  const probeBet = () => ({
+    event_id: crypto.randomUUID(),
+    event_type: "bet.settled",
+    occurred_at: iso(Date.now()),
+    tenant_id: "bench-eu",
+    region: "EU",
+    player_id: "p_probe",
+    schema_version: "1.0.0",
+    payload: {
+      bet_id: `probe_${crypto.randomUUID()}`,
+      game_id: "g_0",
+      provider_id: "prov_0",
+      stake_minor: 100,
+      win_minor: 0,
+      currency: "EUR",
+      in_bonus: false,
+    },
+  });
+
+  log("measuring reads on the idle object");
+  const idle = await measure();
+  log(`idle: ${JSON.stringify(idle)}`);
+
+  // 4. The same reads while ingestion runs into the same object at `liveRate` events/s.
+  let live = true;
+  const liveGen = new TrafficGenerator("bench-eu", "EU", Number(a.players), () => Date.now(), "l");
+  const liveStats = { sent: 0, failures: 0, started: performance.now() };
+  const ingest = async () => {
+    const interval = (500 / liveRate) * 1000;
+    let k = 0;
+    while (live) {
+      const due = liveStats.started + k++ * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const res = await post("/v1/events:batch", liveGen.batch(500, 0, []));
+      liveStats.sent += 500;
+      if (res.status !== 202) liveStats.failures++;
+    }
+  };
+  const ingesters = [ingest(), ingest()];
+  await new Promise((r) => setTimeout(r, 3000));
+  log("measuring reads under ingestion");
+  const loaded = await measure();
+  live = false;
+  await Promise.all(ingesters);
+  const liveSeconds = (performance.now() - liveStats.started) / 1000;
+
+  const result = {
+    bench: "reads",
+    at: new Date().toISOString(),
+    data: {
+      events: totalEvents,
+      days,
+      players: Number(a.players),
+      load_events_per_s: Math.round(totalEvents / loadSeconds),
+      tiers: settled.tiers,
+    },
+    samples,
+    idle_ms: idle,
+    under_ingest_ms: loaded,
+    live_ingest: { offered_per_s: liveRate, achieved_per_s: Math.round(liveStats.sent / liveSeconds), failures: liveStats.failures },
+    workerd_peak_rss_mib: server.workerdPids().map((pid) => memoryOf(pid)?.peakMiB ?? 0),
+  };
+  mkdirSync("bench/out", { recursive: true });
+  writeFileSync(`bench/out/reads-${Date.now()}.json`, JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await server.stop();
+}

@@ -1,0 +1,52 @@
+-- UTC days, rebuilt from the hours once every hour of the day is in: reads over weeks and
+-- months scan one row a day (per dimension tuple, or in total) instead of 24.
+CREATE TABLE rollup_day (
+  tenant TEXT NOT NULL, day INTEGER NOT NULL,
+  provider_id TEXT NOT NULL, game_id TEXT NOT NULL, method TEXT NOT NULL, currency TEXT NOT NULL, device TEXT NOT NULL, geo TEXT NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0,
+  bets INTEGER NOT NULL DEFAULT 0,
+  stake_r INTEGER NOT NULL DEFAULT 0,
+  stake_o INTEGER NOT NULL DEFAULT 0,
+  win_r INTEGER NOT NULL DEFAULT 0,
+  win_o INTEGER NOT NULL DEFAULT 0,
+  bonus_r INTEGER NOT NULL DEFAULT 0,
+  bonus_o INTEGER NOT NULL DEFAULT 0,
+  jackpot_r INTEGER NOT NULL DEFAULT 0,
+  jackpot_o INTEGER NOT NULL DEFAULT 0,
+  pfee_r INTEGER NOT NULL DEFAULT 0,
+  pfee_o INTEGER NOT NULL DEFAULT 0,
+  payfee_r INTEGER NOT NULL DEFAULT 0,
+  payfee_o INTEGER NOT NULL DEFAULT 0,
+  deposits INTEGER NOT NULL DEFAULT 0,
+  dep_amount_r INTEGER NOT NULL DEFAULT 0,
+  dep_amount_o INTEGER NOT NULL DEFAULT 0,
+  dep_intents INTEGER NOT NULL DEFAULT 0,
+  dep_captured INTEGER NOT NULL DEFAULT 0,
+  settle_neg INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant, day, provider_id, game_id, method, currency, device, geo)
+) WITHOUT ROWID;
+
+CREATE TABLE rollup_day_total (
+  tenant TEXT NOT NULL, day INTEGER NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0,
+  bets INTEGER NOT NULL DEFAULT 0,
+  stake_r INTEGER NOT NULL DEFAULT 0,
+  stake_o INTEGER NOT NULL DEFAULT 0,
+  win_r INTEGER NOT NULL DEFAULT 0,
+  win_o INTEGER NOT NULL DEFAULT 0,
+  bonus_r INTEGER NOT NULL DEFAULT 0,
+  bonus_o INTEGER NOT NULL DEFAULT 0,
+  jackpot_r INTEGER NOT NULL DEFAULT 0,
+  jackpot_o INTEGER NOT NULL DEFAULT 0,
+  pfee_r INTEGER NOT NULL DEFAULT 0,
+  pfee_o INTEGER NOT NULL DEFAULT 0,
+  payfee_r INTEGER NOT NULL DEFAULT 0,
+  payfee_o INTEGER NOT NULL DEFAULT 0,
+  deposits INTEGER NOT NULL DEFAULT 0,
+  dep_amount_r INTEGER NOT NULL DEFAULT 0,
+  dep_amount_o INTEGER NOT NULL DEFAULT 0,
+  dep_intents INTEGER NOT NULL DEFAULT 0,
+  dep_captured INTEGER NOT NULL DEFAULT 0,
+  settle_neg INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant, day)
+) WITHOUT ROWID;
