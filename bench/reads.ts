@@ -109,13 +109,20 @@ try {
       for (let k = 0; k < samples; k++) {
         const r = await get(path(k));
         ms.push(r.ms);
-        for (const m of (r.res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g))
-          (parts[m[1] ?? ""] ??= []).push(Number(m[2]));
+        for (const m of (r.res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)) {
+          const list = parts[m[1] ?? ""] ?? [];
+          list.push(Number(m[2]));
+          parts[m[1] ?? ""] = list;
+        }
       }
       out[name] = { p50: round(percentile(ms, 0.5)), p95: round(percentile(ms, 0.95)), max: round(Math.max(...ms)) };
       for (const [part, v] of Object.entries(parts)) out[name][`server_${part}_p50`] = round(percentile(v, 0.5));
       log(`  ${name}: ${JSON.stringify(out[name])}`);
     }
+    // The harness's own floor: an unauthenticated /health through wrangler dev's proxy.
+    const floor: number[] = [];
+    for (let k = 0; k < samples; k++) floor.push((await get("/health")).ms);
+    out.health_floor = { p50: round(percentile(floor, 0.5)), p95: round(percentile(floor, 0.95)), max: round(Math.max(...floor)) };
     const first = await get(reads.timeseries_1h_30d?.(0) ?? "");
     const etag = first.res.headers.get("etag") ?? "";
     const revalidate: number[] = [];

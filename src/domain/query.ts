@@ -21,6 +21,12 @@ export interface AggregateQuery {
   maxRows: number;
   /** The caller's provider grant (for the version its ETag reads), or null when unrestricted. */
   providers: string[] | null;
+  /**
+   * Revalidation in the same round trip (single-brand reads): the object computes the ETag from
+   * the query key and its version, and answers `not_modified` when the caller already has it,
+   * or `unchanged` when the edge's cached answer is at the current version.
+   */
+  revalidate?: { key: string; ifNoneMatch: string | null; cachedVersion: number | null };
 }
 
 /**
@@ -51,6 +57,8 @@ export type AggregateResult =
       /** The object's minutes answered [splitMin, toMin); the region's D1 tier [fromMin, splitMin). */
       splitMin: number;
     }
+  | { kind: "not_modified"; etag: string }
+  | { kind: "unchanged"; version: number }
   | { kind: "limit_exceeded"; maxRows: number }
   | { kind: "outside_hot_window"; hotFromMin: number };
 

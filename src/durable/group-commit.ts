@@ -15,6 +15,7 @@ interface Pending {
 }
 
 export const MAX_GROUP = 16;
+export const MAX_GROUP_EVENTS = 2_000;
 /**
  * Recent keys held in memory before folding starts, and the keys one fold step moves: one run,
  * an append of ~16k sorted keys that takes a few milliseconds, so folds stay small and frequent.
@@ -46,7 +47,13 @@ export class GroupCommitter {
   }
 
   private flush(): void {
-    const group = this.queue.splice(0, MAX_GROUP);
+    // Bounded by events too: a read waiting behind a commit waits for at most ~MAX_GROUP_EVENTS.
+    let take = 0;
+    for (let events = 0; take < Math.min(MAX_GROUP, this.queue.length); take++) {
+      events += this.queue[take]?.req.bodies.length ?? 0;
+      if (take > 0 && events > MAX_GROUP_EVENTS) break;
+    }
+    const group = this.queue.splice(0, take);
     this.scheduled = this.queue.length > 0;
     if (this.scheduled) setTimeout(() => this.flush(), 0);
     const started = performance.now();

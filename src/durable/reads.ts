@@ -1,5 +1,6 @@
 import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { MINUTE_MS } from "../domain/time.ts";
+import { etagOf, matches } from "../query/etag.ts";
 import { aggregateSql, collect, type Source } from "../query/sql.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
 import { readHours } from "../storage/aggregates.ts";
@@ -21,6 +22,12 @@ export interface D1Tier {
 }
 
 export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number, d1: D1Tier | null): Promise<AggregateResult> {
+  if (q.revalidate) {
+    const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers });
+    const etag = etagOf(q.revalidate.key, [v]);
+    if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag };
+    if (q.revalidate.cachedVersion === v) return { kind: "unchanged", version: v };
+  }
   const marks = tierMarks(sql);
   const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
   const hourly = q.fromMin % 60 === 0 && !(q.buckets.kind === "fixed" && q.buckets.widthMin < 60);

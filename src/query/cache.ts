@@ -32,14 +32,7 @@ export function queryKey(route: string, plan: ReadPlan, extra: Record<string, un
   );
 }
 
-export const etagOf = (key: string, versions: number[]): string => `"${sha256HexSync(`${key}|${versions.join(",")}`).slice(0, 32)}"`;
-
-/** RFC 9110 weak comparison against If-None-Match. */
-export function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  if (ifNoneMatch.trim() === "*") return true;
-  return ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
-}
+export { etagOf, matches } from "./etag.ts";
 
 /** Open ranges always revalidate (freshness first); closed ones may be reused by granularity. */
 export function cacheControl(plan: ReadPlan, now: number, maxAge?: number): { header: string; cacheable: boolean } {
@@ -54,14 +47,24 @@ export function notModified(c: Context<AppEnv>, etag: string, cache: string, tim
   });
 }
 
-const cacheUrl = (etag: string) => `${CACHE_ORIGIN}${etag.replaceAll('"', "")}`;
+const cacheUrl = (key: string) => `${CACHE_ORIGIN}${key.replaceAll('"', "")}`;
 
-export async function cachedBody(etag: string): Promise<string | undefined> {
-  const hit = await caches.default.match(cacheUrl(etag));
-  return hit ? await hit.text() : undefined;
+export interface CachedEntry {
+  body: string;
+  etag: string;
+  /** The data version(s) the body was computed at: served only after the object confirms them. */
+  versions: string;
 }
 
-export function storeBody(c: Context<AppEnv>, etag: string, body: string, cache: string): void {
-  const put = caches.default.put(cacheUrl(etag), new Response(body, { headers: { "cache-control": cache.replace("private, ", "") } }));
+/** Keyed by the query and the caller's scope (etag for multi-brand reads, which already carry versions). */
+export async function cachedEntry(key: string): Promise<CachedEntry | undefined> {
+  const hit = await caches.default.match(cacheUrl(key));
+  if (!hit) return undefined;
+  return { body: await hit.text(), etag: hit.headers.get("etag") ?? "", versions: hit.headers.get("x-data-versions") ?? "" };
+}
+
+export function storeEntry(c: Context<AppEnv>, key: string, body: string, etag: string, versions: number[], cache: string): void {
+  const headers = { "cache-control": cache.replace("private, ", ""), etag, "x-data-versions": versions.join(",") };
+  const put = caches.default.put(cacheUrl(key), new Response(body, { headers }));
   c.executionCtx.waitUntil(put.catch(() => undefined));
 }

@@ -21,6 +21,7 @@ export interface GroupValues {
 }
 
 export interface ReadResult {
+  kind: "result";
   groups: GroupValues[];
   watermark: number;
   /** One data version per brand, in plan order: what the answer read (ETags). */
@@ -36,11 +37,21 @@ interface Accum {
   n: number[];
 }
 
-export async function executeRead(env: Env, plan: ReadPlan, maxRows: number): Promise<ReadResult> {
+export type Revalidated = { kind: "not_modified"; etag: string } | { kind: "unchanged"; version: number };
+
+export async function executeRead(
+  env: Env,
+  plan: ReadPlan,
+  maxRows: number,
+  revalidate?: AggregateQuery["revalidate"],
+): Promise<ReadResult | Revalidated> {
   const nb = plan.buckets.starts.length;
   const stored = plan.groupBy.filter((d): d is StoredDimension => d !== "brand_id" && d !== "region");
-  const query = aggregateQuery(plan, stored, maxRows);
-  const results = await Promise.all(plan.brands.map((b) => readTiers(env, plan.region, b.id, query)));
+  const query = { ...aggregateQuery(plan, stored, maxRows), ...(revalidate && plan.brands.length === 1 ? { revalidate } : {}) };
+  const answers = await Promise.all(plan.brands.map((b) => readTiers(env, plan.region, b.id, query)));
+  const early = answers.find((a) => a.kind === "not_modified" || a.kind === "unchanged");
+  if (early && (early.kind === "not_modified" || early.kind === "unchanged")) return early;
+  const results = answers.flatMap((a) => (a.kind === "ok" ? [a] : []));
   const groups = new Map<string, Accum>();
   let watermark = Number.POSITIVE_INFINITY;
   let rowsScanned = 0;
@@ -74,6 +85,7 @@ export async function executeRead(env: Env, plan: ReadPlan, maxRows: number): Pr
   // Without group_by there is exactly one series, even over no data.
   if (plan.groupBy.length === 0 && groups.size === 0) groups.set("", { g: [], m: [], sk: [], n: [] });
   return {
+    kind: "result",
     groups: [...groups.values()].map((a) => ({ g: a.g, ...(a.currency ? { currency: a.currency } : {}), values: evaluate(plan, a, nb) })),
     watermark: Number.isFinite(watermark) ? watermark : Date.now(),
     versions: results.map((r) => r.version),

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../hono.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
-import { cacheControl, cachedBody, etagOf, matches, notModified, queryKey, storeBody } from "./cache.ts";
+import { cacheControl, cachedEntry, etagOf, matches, notModified, queryKey, storeEntry } from "./cache.ts";
 import { aggregateQuery, executeRead, type ReadResult } from "./execute.ts";
 import { maxRowsScanned } from "./limits.ts";
 import type { ReadPlan } from "./plan.ts";
@@ -30,32 +30,44 @@ export async function respondToRead(
   const cache = cacheControl(plan, now, maxAge);
   const ifNoneMatch = c.req.header("if-none-match");
   const rows = maxRowsScanned(c.env);
-  if (ifNoneMatch || cache.cacheable) {
-    const t = performance.now();
-    const q = aggregateQuery(plan, [], rows);
-    const versions = await Promise.all(
-      plan.brands.map((b) =>
-        tenantRegionStub(c.env, b.id, plan.region).version({ fromMin: q.fromMin, toMin: q.toMin, providers: plan.providers }),
-      ),
-    );
-    const etag = etagOf(key, versions);
-    const tc = mark("version", t);
-    if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));
-    if (cache.cacheable) {
-      const hit = await cachedBody(etag);
-      mark("cache", tc);
-      if (hit !== undefined) return json(hit, etag, cache.header, "hit", marks);
-    }
+  if (plan.brands.length === 1) {
+    // One round trip: the object checks the caller's ETag and the cached answer's version itself.
+    const cached = cache.cacheable ? await cachedEntry(key) : undefined;
+    const tq = mark("cache", started);
+    const out = await executeRead(c.env, plan, rows, {
+      key,
+      ifNoneMatch: ifNoneMatch ?? null,
+      cachedVersion: cached?.versions ? Number(cached.versions) : null,
+    });
+    const tr = mark("tiers", tq);
+    if (out.kind === "not_modified") return notModified(c, out.etag, cache.header, marks.join(", "));
+    if (out.kind === "unchanged" && cached) return json(cached.body, cached.etag, cache.header, "hit", marks);
+    if (out.kind !== "result") throw new Error("unexpected revalidation answer");
+    const etag = etagOf(key, out.versions);
+    const body = JSON.stringify(render(out));
+    mark("render", tr);
+    if (cache.cacheable) storeEntry(c, key, body, etag, out.versions, cache.header);
+    return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
   }
-  const tq = performance.now();
-  const result = await executeRead(c.env, plan, rows);
-  const tr = mark("tiers", tq);
-  const etag = etagOf(key, result.versions);
-  const body = JSON.stringify(render(result));
+  // Several brands: their versions first (one ETag over all), then the per-scope cache, then the tiers.
+  const q = aggregateQuery(plan, [], rows);
+  const versions = await Promise.all(
+    plan.brands.map((b) =>
+      tenantRegionStub(c.env, b.id, plan.region).version({ fromMin: q.fromMin, toMin: q.toMin, providers: plan.providers }),
+    ),
+  );
+  const etag = etagOf(key, versions);
+  const tc = mark("version", started);
+  if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));
+  const cached = cache.cacheable ? await cachedEntry(etag) : undefined;
+  if (cached) return json(cached.body, etag, cache.header, "hit", marks);
+  const out = await executeRead(c.env, plan, rows);
+  if (out.kind !== "result") throw new Error("unexpected revalidation answer");
+  const tr = mark("tiers", tc);
+  const body = JSON.stringify(render(out));
   mark("render", tr);
-  mark("total", started);
-  if (cache.cacheable) storeBody(c, etag, body, cache.header);
-  return json(body, etag, cache.header, "miss", marks, result.rowsScanned);
+  if (cache.cacheable) storeEntry(c, etag, body, etagOf(key, out.versions), out.versions, cache.header);
+  return json(body, etagOf(key, out.versions), cache.header, "miss", marks, out.rowsScanned);
 }
 
 /** Server-Timing names where a read's time went (version lookup, cache, tier queries, rendering). */

@@ -1,0 +1,11 @@
+import { sha256HexSync } from "../domain/canonical.ts";
+
+/** An ETag from the query key (query + caller's scope) and the data versions the answer read. */
+export const etagOf = (key: string, versions: number[]): string => `"${sha256HexSync(`${key}|${versions.join(",")}`).slice(0, 32)}"`;
+
+/** RFC 9110 weak comparison against If-None-Match. */
+export function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
+}
