@@ -75,26 +75,28 @@ export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: n
 }
 
 /**
- * Hours the D1 tier already holds must take this batch too. If the object still has their minute
- * rows, the hour is marked for a whole re-flush; otherwise the batch's own deltas are queued to be
- * added once (SPEC §5: the outbox is written in the ingest transaction).
+ * Hours the D1 tier already holds must take this batch too (SPEC §5: the outbox is written in the
+ * ingest transaction). If the object still has their minute rows, the hour is marked for a whole
+ * re-flush; otherwise the batch's deltas are added into per-(hour, dimensions) outbox sums, so a
+ * bulk history import into old hours queues one row per hour and tuple, not one per batch.
  */
 function writeOutbox(sql: SqlStorage, delta: ReturnType<typeof computeRollup>, version: number): void {
   const { flushedHour, prunedMinute } = tierMarks(sql);
   if (flushedHour === 0) return;
   const dirty = new Set<number>();
-  const deltas: [number, string, string][] = [];
+  const cells: (string | number)[][] = [];
+  const sketches: (string | number)[][] = [];
   for (const c of delta.cells.values()) {
     const hour = Math.floor(c.minute / 60);
     if (hour >= flushedHour) continue;
     if (c.minute >= prunedMinute) dirty.add(hour);
-    else deltas.push([hour, "cell", JSON.stringify([hour, ...c.dims, ...MEASURES.map((m) => c.m[m])])]);
+    else cells.push([hour, ...c.dims, ...MEASURES.map((m) => c.m[m])]);
   }
   for (const k of delta.sketches.values()) {
     const hour = Math.floor(k.minute / 60);
     if (hour >= flushedHour) continue;
     if (k.minute >= prunedMinute) dirty.add(hour);
-    else deltas.push([hour, "sketch", JSON.stringify([hour, k.metric, ...k.dims, k.bucket, k.n])]);
+    else sketches.push([hour, k.metric, ...k.dims, k.bucket, k.n]);
   }
   execRows(
     sql,
@@ -102,7 +104,8 @@ function writeOutbox(sql: SqlStorage, delta: ReturnType<typeof computeRollup>, v
     [...dirty].map((h) => [h]),
     version,
   );
-  execRows(sql, S.OUTBOX_DELTAS, deltas);
+  execRows(sql, S.OUTBOX_ADD_CELLS, cells);
+  execRows(sql, S.OUTBOX_ADD_SKETCHES, sketches);
 }
 
 /** The D1 tier holds every hour before flushedHour; minute rows before prunedMinute are gone. */

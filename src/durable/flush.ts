@@ -3,6 +3,7 @@ import { HOUR_MS } from "../domain/time.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
 import { addDeltas, completeDays, type HourRows, replaceHours } from "../storage/aggregates.ts";
 import { nextVersion, tierMarks, totalsByKey } from "./apply.ts";
+import * as S from "./statements.ts";
 
 /**
  * Flushes minute rollups into the region's D1 hour tier (SPEC §3, issue 3). Resumable and
@@ -89,6 +90,13 @@ export async function flushTiers(storage: DurableObjectStorage, agg: D1Database,
     sql.exec("DELETE FROM outbox_hour WHERE hour = ? AND version <= ?", d.hour, d.version);
   }
 
+  // Seal the summed deltas into numbered rows; later events start new sums.
+  storage.transactionSync(() => {
+    sql.exec(S.SEAL_CELLS);
+    sql.exec(S.SEAL_SKETCHES);
+    sql.exec("DELETE FROM outbox_cell");
+    sql.exec("DELETE FROM outbox_sketch");
+  });
   const deltas = sql
     .exec<{ id: number; hour: number; kind: string; row: string }>(
       "SELECT id, hour, kind, row FROM outbox_delta ORDER BY id LIMIT ?",

@@ -98,6 +98,12 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   CREATE TABLE rollup_minute_total (minute INTEGER PRIMARY KEY, ${MEASURE_COLS}) WITHOUT ROWID;
   INSERT INTO rollup_minute_total SELECT minute, ${MEASURES.map((m) => `sum(${m})`).join(", ")} FROM rollup_minute GROUP BY minute;
   `,
+  // v6: late deltas for pruned hours are summed per hour and tuple until the alarm seals them.
+  `
+  CREATE TABLE outbox_cell (hour INTEGER NOT NULL, ${DIM_COLS}, ${MEASURE_COLS}, PRIMARY KEY (hour, ${DIM_KEY})) WITHOUT ROWID;
+  CREATE TABLE outbox_sketch (hour INTEGER NOT NULL, metric TEXT NOT NULL, ${DIM_COLS}, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (hour, metric, ${DIM_KEY}, bucket)) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(sql: SqlStorage): number {

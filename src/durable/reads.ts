@@ -54,7 +54,11 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   let rows = collect(q, sql.exec(built.statement, ...built.params).toArray());
   // Read before the D1 await, in the same turn as the minute rows: one consistent version.
   const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers });
-  const pending = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_delta").one().h;
+  const pending = sql
+    .exec<{ h: number | null }>(
+      "SELECT min(h) AS h FROM (SELECT min(hour) AS h FROM outbox_delta UNION ALL SELECT min(hour) FROM outbox_cell UNION ALL SELECT min(hour) FROM outbox_sketch)",
+    )
+    .one().h;
   let watermark = now;
   let rowsScanned = scanned;
   if (q.need !== "actives" && split > q.fromMin) {

@@ -67,8 +67,18 @@ export const INSERT_ACTIVE_HOUR = `INSERT OR IGNORE INTO active_hour (hour, ${DI
 // [hour]; ?2 is the data version: a re-flush clears only the marks it has covered.
 export const OUTBOX_HOURS = `INSERT INTO outbox_hour (hour, version) SELECT value->>0, ?2 FROM json_each(?1) WHERE true
   ON CONFLICT (hour) DO UPDATE SET version = excluded.version`;
-// [hour, kind, row JSON]
-export const OUTBOX_DELTAS = "INSERT INTO outbox_delta (hour, kind, row) SELECT value->>0, value->>1, value->>2 FROM json_each(?)";
+// [hour, ...dims, ...measures] and [hour, metric, ...dims, bucket, n]: late deltas for pruned hours, summed.
+export const OUTBOX_ADD_CELLS = `INSERT INTO outbox_cell (hour, ${DIMS}, ${MEASURES.join(", ")})
+  SELECT value->>0, ${dimSelect(1)}, ${MEASURES.map((_, k) => `value->>${1 + DIMENSIONS.length + k}`).join(", ")} FROM json_each(?) WHERE true
+  ON CONFLICT (hour, ${DIMS}) DO UPDATE SET ${MEASURES.map((m) => `${m} = ${m} + excluded.${m}`).join(", ")}`;
+export const OUTBOX_ADD_SKETCHES = `INSERT INTO outbox_sketch (hour, metric, ${DIMS}, bucket, n)
+  SELECT value->>0, value->>1, ${dimSelect(2)}, value->>${2 + DIMENSIONS.length}, value->>${3 + DIMENSIONS.length} FROM json_each(?) WHERE true
+  ON CONFLICT (hour, metric, ${DIMS}, bucket) DO UPDATE SET n = n + excluded.n`;
+/** Seals the summed deltas into numbered outbox rows (each id is applied to D1 exactly once). */
+export const SEAL_CELLS = `INSERT INTO outbox_delta (hour, kind, row)
+  SELECT hour, 'cell', json_array(hour, ${DIMS}, ${MEASURES.join(", ")}) FROM outbox_cell`;
+export const SEAL_SKETCHES = `INSERT INTO outbox_delta (hour, kind, row)
+  SELECT hour, 'sketch', json_array(hour, metric, ${DIMS}, bucket, n) FROM outbox_sketch`;
 // [minute, ...measures]: the batch's cells summed per minute.
 export const UPSERT_MINUTE_TOTAL = `INSERT INTO rollup_minute_total (minute, ${MEASURES.join(", ")})
   SELECT value->>0, ${MEASURES.map((_, k) => `value->>${1 + k}`).join(", ")} FROM json_each(?) WHERE true

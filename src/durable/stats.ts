@@ -36,7 +36,7 @@ export function objectStats(sql: SqlStorage, keys: RecentKeys, jurisdiction: str
   const version = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'data_version'").toArray()[0];
   const marks = tierMarks(sql);
   const pendingHours = count("outbox_hour");
-  const pendingDeltas = count("outbox_delta");
+  const pendingDeltas = count("outbox_delta") + count("outbox_cell") + count("outbox_sketch");
   const flushedAt = marks.flushedHour ? marks.flushedHour * HOUR_MS : null;
   return {
     events_hot: count("events"),

@@ -105,7 +105,9 @@ export class TenantRegionObject extends DurableObject<Env> {
     const now = Date.now();
     const more = await this.housekeeping(now);
     const pending = this.ctx.storage.sql
-      .exec<{ n: number }>("SELECT (SELECT count(*) FROM outbox_hour) + (SELECT count(*) FROM outbox_delta) AS n")
+      .exec<{ n: number }>(
+        "SELECT (SELECT count(*) FROM outbox_hour) + (SELECT count(*) FROM outbox_delta) + (SELECT count(*) FROM outbox_cell) + (SELECT count(*) FROM outbox_sketch) AS n",
+      )
       .one().n;
     const nextClose = (Math.floor(now / HOUR_MS) + 1) * HOUR_MS + CLOSE_MARGIN_MS;
     const next = more ? now + 1_000 : pending > 0 ? now + BUSY_ALARM_MS : nextClose;
