@@ -177,6 +177,12 @@ describe("GET /v1/analytics/timeseries", () => {
       `/v1/analytics/timeseries?metric=stake&granularity=1m&from=${iso(T0 - 30 * HOUR)}&to=${iso(T0)}&filters=brand_id:brand-eu,region:EU`,
     );
     expect(many.body).toMatchObject({ status: 400, code: "too_many_buckets", errors: [{ field: "to", limit: 1500 }] });
+    const points = await get(
+      `/v1/analytics/timeseries?metric=stake&granularity=1m&from=${iso(T0 - 16 * HOUR)}&to=${iso(T0)}&group_by=game_id&limit=100&filters=brand_id:brand-eu,region:EU`,
+    );
+    expect(points.body).toMatchObject({ status: 400, code: "too_many_points", errors: [{ field: "limit", limit: 20_000 }] });
+    const groups = await get(series("stake", "1h", "&group_by=provider_id,game_id,currency"));
+    expect(groups.body).toMatchObject({ status: 400, errors: [{ field: "group_by" }] });
   });
 });
 
