@@ -60,7 +60,9 @@ export type AggregateResult =
   | { kind: "not_modified"; etag: string }
   | { kind: "unchanged"; version: number }
   | { kind: "limit_exceeded"; maxRows: number }
-  | { kind: "outside_hot_window"; hotFromMin: number };
+  | { kind: "outside_hot_window"; hotFromMin: number }
+  /** Exact distinct counts need player sets, kept for the brand's late horizon. */
+  | { kind: "outside_distinct_horizon"; fromMin: number };
 
 /** Versions: which stored data a read depends on (ETags), limited to the caller's providers when scoped. */
 export interface VersionQuery {

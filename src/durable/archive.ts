@@ -66,6 +66,15 @@ export async function archiveAndPrune(
       setMeta(sql, "pruned_minute", pruneBefore);
     });
   }
+  // Hourly active players are kept for the late horizon; distinct reads before it are refused.
+  const horizon = Number(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'late_horizon_days'").toArray()[0]?.value ?? 35);
+  const activeBefore = Math.floor((now - horizon * 24 * HOUR_MS) / HOUR_MS);
+  if (activeBefore > marks.activePrunedHour) {
+    storage.transactionSync(() => {
+      sql.exec("DELETE FROM active_hour WHERE hour < ?", activeBefore);
+      setMeta(sql, "active_pruned_hour", activeBefore);
+    });
+  }
   return more;
 }
 

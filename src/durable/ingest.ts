@@ -20,6 +20,8 @@ export interface IngestRequest {
   bodies: string[];
   rejected: Rejection[];
   sessionMinSec: number;
+  /** The brand's late horizon: how long the object keeps hourly active players (exact distinct counts). */
+  lateHorizonDays: number;
 }
 
 export interface BatchResult {

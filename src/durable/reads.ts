@@ -40,6 +40,7 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   let source: Source;
   let from = split;
   if (q.need === "actives") {
+    if (q.fromMin < marks.activePrunedHour * 60) return { kind: "outside_distinct_horizon", fromMin: marks.activePrunedHour * 60 };
     from = q.fromMin;
     const activeSplit = clamp(marks.prunedMinute);
     source = {

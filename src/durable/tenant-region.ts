@@ -23,7 +23,8 @@ const BUSY_ALARM_MS = 60_000;
 export class TenantRegionObject extends DurableObject<Env> {
   private keys = new RecentKeys();
   private committer: GroupCommitter;
-  private partitionKnown = false;
+  /** The brand's late horizon as last recorded by this instance (from each batch's request). */
+  private horizonDays: number | null = null;
   /** When the next alarm is due, as far as this instance knows (a storage round trip per batch is waste). */
   private alarmAt: number | null = null;
 
@@ -41,10 +42,11 @@ export class TenantRegionObject extends DurableObject<Env> {
 
   async ingest(req: IngestRequest): Promise<IngestOutcome> {
     this.assertResidency(req.region);
-    if (!this.partitionKnown) {
-      this.partitionKnown = true;
-      if (!partitionOf(this.ctx.storage.sql))
-        setMeta(this.ctx.storage.sql, "partition", JSON.stringify({ tenant: req.tenant, region: req.region }));
+    if (this.horizonDays !== req.lateHorizonDays) {
+      this.horizonDays = req.lateHorizonDays;
+      const sql = this.ctx.storage.sql;
+      if (!partitionOf(sql)) setMeta(sql, "partition", JSON.stringify({ tenant: req.tenant, region: req.region }));
+      setMeta(sql, "late_horizon_days", req.lateHorizonDays);
     }
     const outcome = await this.committer.submit(req);
     const soon = Date.now() + BUSY_ALARM_MS;

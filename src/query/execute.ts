@@ -98,6 +98,12 @@ async function readTiers(env: Env, region: string, tenant: string, q: AggregateQ
   const res = await tenantRegionStub(env, tenant, region).aggregate(q);
   if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows);
   if (res.kind === "outside_hot_window") throw hotWindowOnly(res.hotFromMin);
+  if (res.kind === "outside_distinct_horizon")
+    throw new ApiError(400, "outside_distinct_horizon", "Bad request", "exact distinct counts are kept for the brand's late horizon", {
+      errors: [
+        { field: "from", code: "too_small", message: "within the late horizon", limit: new Date(res.fromMin * MINUTE_MS).toISOString() },
+      ],
+    });
   return res;
 }
 

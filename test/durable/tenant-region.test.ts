@@ -38,6 +38,7 @@ const request = (facts: EventFact[], key: string | null = null): IngestRequest =
   bodies: facts.map((f) => JSON.stringify({ event_id: f.id })),
   rejected: [],
   sessionMinSec: 60,
+  lateHorizonDays: 35,
 });
 
 const counts = (sql: SqlStorage) =>

@@ -149,4 +149,14 @@ describe("rollup tiers", () => {
       expect(it.value_minor).toBe(reference(events, "stake", day, day + 86_400_000, { provider_id: it.provider_id ?? "" }));
     expect(items.reduce((s, it) => s + it.value_minor, 0)).toBe(reference(events, "stake", day, day + 86_400_000));
   });
+
+  it("keeps exact distinct counts for the late horizon, then refuses them by name while sums stay", async () => {
+    await housekeeping(Date.now() + 40 * 86_400_000);
+    // A range not asked before (an answer already cached stays valid: its data has not changed).
+    const actives = await hourly("active_players", OLD, OLD + 2 * HOUR);
+    expect(actives.res.status).toBe(400);
+    expect(actives.body).toMatchObject({ code: "outside_distinct_horizon", errors: [{ field: "from" }] });
+    const { body } = await hourly("stake");
+    expect(body.series.reduce((sum, p) => sum + (p.value_minor ?? 0), 0)).toBe(reference(events, "stake", OLD, END));
+  });
 });

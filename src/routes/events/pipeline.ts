@@ -75,6 +75,7 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
     bodies,
     rejected,
     sessionMinSec: brand.sessionMinMinutes * 60,
+    lateHorizonDays: brand.lateHorizonDays,
   });
   if (outcome.kind === "idempotency_mismatch") {
     throw new ApiError(409, "idempotency_key_reused", "Conflict", "this Idempotency-Key was used in the last 24 h with a different body");
