@@ -30,13 +30,21 @@ const iso = (ms: number) => new Date(ms).toISOString();
 // Split by default, as in production: the objects (which also query their region's D1) in one
 // workerd process, the edge in another.
 const topology = a.topology === "single" ? "single" : "split";
-const server = await startDevServer(Number(a.port), `${process.env.BENCH_STATE_DIR ?? "bench/out"}/state-${Date.now()}`, topology);
+// In split, reads go through a second edge process: production serves ingestion and reads from
+// different edge isolates, while both reach the same tenant-region object.
+const server = await startDevServer(
+  Number(a.port),
+  `${process.env.BENCH_STATE_DIR ?? "bench/out"}/state-${Date.now()}`,
+  topology,
+  topology === "split" ? 1 : 0,
+);
+const readEdge = server.edges[0] ?? server;
 const t0 = performance.now();
 const log = (msg: string) => console.error(`[bench:reads +${Math.round((performance.now() - t0) / 1000)}s] ${msg}`);
 try {
-  const tokens = await seedBench(server, { producer: ["events:write"], analyst: ["analytics:read"] });
+  const tokens = await seedBench(server, { producer: ["events:write"] });
   const producer = tokens.producer ?? "";
-  const analyst = tokens.analyst ?? "";
+  const analyst = (await seedBench(readEdge, { analyst: ["analytics:read"] })).analyst ?? "";
   const post = (path: string, events: unknown[]) =>
     fetch(`${server.url}${path}`, {
       method: "POST",
@@ -84,7 +92,7 @@ try {
   // 3. Reads. Each sample shifts the range by one bucket, so every one is computed (no cache hit).
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const t0 = performance.now();
-    const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${analyst}`, ...headers } });
+    const res = await fetch(`${readEdge.url}${path}`, { headers: { authorization: `Bearer ${analyst}`, ...headers } });
     await res.arrayBuffer();
     if (res.status !== 200 && res.status !== 304) throw new Error(`${path}: ${res.status}`);
     return { ms: performance.now() - t0, res };
@@ -142,13 +150,13 @@ try {
     for (let k = 0; k < 20; k++) {
       const minute = Math.floor(Date.now() / 60_000) * 60_000;
       const path = `/v1/analytics/timeseries?metric=bets&granularity=1m&from=${iso(minute)}&to=${iso(minute + 60_000)}${f}`;
-      const beforeRes = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${analyst}` } });
+      const beforeRes = await fetch(`${readEdge.url}${path}`, { headers: { authorization: `Bearer ${analyst}` } });
       const had = ((await beforeRes.json()) as { series: { value: number }[] }).series[0]?.value ?? 0;
       const res = await post("/v1/events:batch", [probeBet()]);
       const acked = performance.now();
       if (res.status !== 202) throw new Error(`probe ${res.status}`);
       for (;;) {
-        const now = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${analyst}` } });
+        const now = await fetch(`${readEdge.url}${path}`, { headers: { authorization: `Bearer ${analyst}` } });
         const v = ((await now.json()) as { series: { value: number }[] }).series[0]?.value ?? 0;
         if (v > had || Math.floor(Date.now() / 60_000) * 60_000 !== minute) break;
       }
@@ -208,6 +216,7 @@ try {
   const result = {
     bench: "reads",
     at: new Date().toISOString(),
+    topology: topology === "split" ? "split: ingest edge, read edge, objects" : "single",
     data: {
       events: totalEvents,
       days,

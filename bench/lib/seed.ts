@@ -2,10 +2,10 @@ import { execute } from "../../scripts/lib/admin-d1.ts";
 import type { Scope } from "../../src/auth/context.ts";
 import { hashSecret } from "../../src/auth/crypto.ts";
 import { createBrand, createClient, createOrganization, createRegion } from "../../src/storage/control-plane.ts";
-import type { DevServer } from "./server.ts";
+import type { Edge } from "./server.ts";
 
 /** One brand (bench-eu, EUR) in region EU and a client per scope set; returns a token per client. */
-export async function seedBench(server: DevServer, clients: Record<string, Scope[]>): Promise<Record<string, string>> {
+export async function seedBench(server: Edge, clients: Record<string, Scope[]>): Promise<Record<string, string>> {
   const now = Date.now();
   const secret = `bench-secret-${crypto.randomUUID()}`;
   await execute({ remote: false, persistTo: server.persistTo }, [

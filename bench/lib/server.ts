@@ -12,16 +12,25 @@ import { ROOT, runWrangler, wranglerCommand } from "../../scripts/lib/admin-d1.t
  */
 export type Topology = "single" | "split";
 
-export interface DevServer {
+export interface Edge {
   url: string;
-  /** Where the control-plane D1 lives (the edge's state). */
+  /** Where this edge's control-plane D1 lives. */
   persistTo: string;
+}
+
+export interface DevServer extends Edge {
+  /** Further edge processes (split topology), each with its own control-plane D1 and signing key. */
+  edges: Edge[];
   /** workerd processes: the edge's, and the objects' when split. */
   workerdPids(): number[];
   stop(): Promise<void>;
 }
 
-export async function startDevServer(port: number, persistTo: string, topology: Topology = "single"): Promise<DevServer> {
+/**
+ * `extraEdges` (split only) starts more edge processes on the following ports, all reaching the
+ * same objects: in production, ingestion and reads are served by different edge isolates.
+ */
+export async function startDevServer(port: number, persistTo: string, topology: Topology = "single", extraEdges = 0): Promise<DevServer> {
   const edgeState = topology === "split" ? join(persistTo, "edge") : persistTo;
   mkdirSync(edgeState, { recursive: true });
   const vars = devVars();
@@ -30,6 +39,8 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   // Each process has its own local D1 files; the aggregate tier is the objects' (they write and read it).
   const targets: [string, string[], string[]][] = [[edgeState, edgeConfig, ["DB", "AGG_EU", "AGG_UK"]]];
   if (topology === "split") targets.push([objectsState, ["-c", "bench/wrangler.objects.toml"], ["AGG_EU", "AGG_UK"]]);
+  const extra = topology === "split" ? Array.from({ length: extraEdges }, (_, k) => join(persistTo, `edge-${k + 1}`)) : [];
+  for (const state of extra) targets.push([state, edgeConfig, ["DB"]]);
   for (const [state, config, dbs] of targets) {
     mkdirSync(state, { recursive: true });
     for (const db of dbs) {
@@ -42,9 +53,12 @@ export async function startDevServer(port: number, persistTo: string, topology: 
     children.push(await startOne(port + 1, objectsState, ["-c", "bench/wrangler.objects.toml", ...vars]));
   }
   children.push(await startOne(port, edgeState, [...edgeConfig, ...vars]));
+  for (const [k, state] of extra.entries())
+    children.push(await startOne(port + 2 + k, state, [...edgeConfig, "--name", `edge-analytics-api-${k + 1}`, ...vars]));
   return {
     url: `http://127.0.0.1:${port}`,
     persistTo: edgeState,
+    edges: extra.map((state, k) => ({ url: `http://127.0.0.1:${port + 2 + k}`, persistTo: state })),
     workerdPids: () => children.flatMap((c) => findDescendant(c.process.pid, "workerd") ?? []),
     stop: async () => {
       for (const c of children) {
