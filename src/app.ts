@@ -1,4 +1,3 @@
-import { Scalar } from "@scalar/hono-api-reference";
 import { createMiddleware } from "hono/factory";
 import { randomToken } from "./auth/crypto.ts";
 import { ApiError, handleError } from "./errors.ts";
@@ -6,6 +5,7 @@ import { type AppEnv, createRouter } from "./hono.ts";
 import { openApiDocument } from "./openapi.ts";
 import { registerSlice } from "./routes/analytics/slice.ts";
 import { registerTimeseries } from "./routes/analytics/timeseries.ts";
+import { registerDocs } from "./routes/docs/reference.ts";
 import { registerEventsBatch } from "./routes/events/batch.ts";
 import { registerEventsImport } from "./routes/events/import.ts";
 import { registerMetricsList } from "./routes/metrics/list.ts";
@@ -59,7 +59,7 @@ export function buildApp() {
 
   const doc = openApiDocument(app);
   app.get("/openapi.json", (c) => c.json(doc));
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edge analytics API" }));
+  registerDocs(app);
   app.get("/health", (c) => c.json({ status: "ok" }));
   return app;
 }
