@@ -50,6 +50,12 @@ const rel = (p: string) => relative(process.cwd(), p) || p;
 export function banner(b: BannerInput): string {
   const producer = b.credentials.find((c) => c.role === "producer");
   const tokenCurl = `curl -s -u ${producer?.client_id}:${producer?.client_secret} -d grant_type=client_credentials ${b.base}/oauth/token`;
+  const analyst = b.credentials.find((c) => c.role === "analyst");
+  const readTokenCurl = `curl -s -u ${analyst?.client_id}:${analyst?.client_secret} -d grant_type=client_credentials ${b.base}/oauth/token`;
+  // The last 24 whole hours: the simulator's history and live stream fill them.
+  const hour = 3_600_000;
+  const to = new Date((Math.floor(Date.now() / hour) + 1) * hour).toISOString().replace(".000", "");
+  const from = new Date((Math.floor(Date.now() / hour) - 23) * hour).toISOString().replace(".000", "");
   const width = Math.max(...b.credentials.map((c) => c.client_id.length));
   const rule = "─".repeat(72);
   return [
@@ -71,6 +77,10 @@ export function banner(b: BannerInput): string {
     `Post a sample batch (${rel(b.batchPath)}, brand-eu/EU, expect 202):`,
     `  TOKEN=$(${tokenCurl} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
     `  curl -s -X POST ${b.base}/v1/events:batch -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -H "Idempotency-Key: ${b.idempotencyKey}" --data @${rel(b.batchPath)}`,
+    "",
+    "Read GGR per hour by provider (analyst token; see /v1/metrics for every metric):",
+    `  READ=$(${readTokenCurl} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+    `  curl -s "${b.base}/v1/analytics/timeseries?metric=ggr&granularity=1h&from=${from}&to=${to}&group_by=provider_id&filters=brand_id:brand-eu,region:EU" -H "Authorization: Bearer $READ"`,
     "",
     "Logs:",
     `  wrangler   ${rel(b.wranglerLog)}`,
