@@ -20,6 +20,7 @@ const trace = createMiddleware<AppEnv>(async (c, next) => {
   const parent = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(c.req.header("traceparent") ?? "");
   const traceId = parent?.[1] ?? `tr_${randomToken(12)}`;
   c.set("traceId", traceId);
+  c.set("receivedAt", performance.now());
   const started = performance.now();
   await next();
   c.header("x-trace-id", traceId);

@@ -23,4 +23,8 @@ export interface AuthContext {
 export interface AuthVariables {
   auth: AuthContext;
   traceId: string;
+  /** performance.now() when the request arrived (Server-Timing of the guard and the plan). */
+  receivedAt: number;
+  /** Time the guard (token verification, revocation, mTLS and scope checks) took, ms. */
+  guardMs: number;
 }

@@ -61,6 +61,7 @@ export function bearerAuth(options: BearerAuthOptions) {
     const missing = options.scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length) throw forbidden("insufficient_scope", `token lacks scope ${missing.join(" ")}`);
     c.set("auth", auth);
+    c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
     await next();
   });
 }

@@ -26,6 +26,10 @@ export async function respondToRead(
     marks.push(`${name};dur=${(performance.now() - since).toFixed(1)}`);
     return performance.now();
   };
+  const receivedAt = c.get("receivedAt");
+  const authMs = c.get("guardMs");
+  if (authMs !== undefined) marks.push(`guard;dur=${authMs.toFixed(1)}`);
+  if (receivedAt !== undefined) marks.push(`plan;dur=${(started - receivedAt - (authMs ?? 0)).toFixed(1)}`);
   const key = queryKey(route, plan, extra);
   const cache = cacheControl(plan, now, maxAge);
   const ifNoneMatch = c.req.header("if-none-match");
