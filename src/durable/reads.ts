@@ -22,8 +22,9 @@ export interface D1Tier {
 }
 
 export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number, d1: D1Tier | null): Promise<AggregateResult> {
+  // Everything up to the D1 await runs in one synchronous turn: one version for the whole answer.
+  const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers });
   if (q.revalidate) {
-    const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers });
     const etag = etagOf(q.revalidate.key, [v]);
     if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag };
     if (q.revalidate.cachedVersion === v) return { kind: "unchanged", version: v };
@@ -53,8 +54,6 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   const scanned = sql.exec<{ n: number }>(built.count, ...built.params).one().n;
   if (scanned > q.maxRows) return { kind: "limit_exceeded", maxRows: q.maxRows };
   let rows = collect(q, sql.exec(built.statement, ...built.params).toArray());
-  // Read before the D1 await, in the same turn as the minute rows: one consistent version.
-  const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers });
   const pending = sql
     .exec<{ h: number | null }>(
       "SELECT min(h) AS h FROM (SELECT min(hour) AS h FROM outbox_delta UNION ALL SELECT min(hour) FROM outbox_cell UNION ALL SELECT min(hour) FROM outbox_sketch)",
