@@ -1,5 +1,6 @@
 import { MEASURES } from "../domain/measures.ts";
 import { HOUR_MS } from "../domain/time.ts";
+import { DIM_COLUMNS as DIMS } from "../query/sql.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
 import { addDeltas, completeDays, type HourRows, replaceHours } from "../storage/aggregates.ts";
 import { nextVersion, tierMarks, totalsByKey } from "./apply.ts";
@@ -15,7 +16,6 @@ import * as S from "./statements.ts";
 export const CLOSE_MARGIN_MS = 2 * 60_000;
 const HOURS_PER_RUN = 24;
 const DELTAS_PER_RUN = 500;
-const DIMS = DIMENSIONS.join(", ");
 
 export interface Partition {
   tenant: string;

@@ -1,8 +1,7 @@
 import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { MINUTE_MS } from "../domain/time.ts";
 import { etagOf, matches } from "../query/etag.ts";
-import { aggregateSql, collect, type Source } from "../query/sql.ts";
-import { DIMENSIONS } from "../schemas/events.ts";
+import { aggregateSql, collect, DIM_COLUMNS as DIMS, type Source, totalsOnly } from "../query/sql.ts";
 import { readHours } from "../storage/aggregates.ts";
 import { tierMarks } from "./apply.ts";
 
@@ -14,7 +13,6 @@ import { tierMarks } from "./apply.ts";
  * for the late horizon) and minute ones after. The object queries its region's D1 itself, so a
  * read's data never leaves the region.
  */
-const DIMS = DIMENSIONS.join(", ");
 
 export interface D1Tier {
   agg: D1Database;
@@ -73,13 +71,11 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   return { kind: "ok", rows, rowsScanned, version: v, watermark, splitMin: q.need === "actives" ? q.fromMin : split };
 }
 
-/** Unfiltered, ungrouped sums read the per-minute totals: one row a minute instead of one per dimension tuple. */
+/** The minute table a read scans (per-minute totals for unfiltered, ungrouped sums). */
 function minuteSource(q: AggregateQuery): string {
   if (q.need === "parts") return totalsOnly(q) ? "rollup_minute_total" : "rollup_minute";
   return "sketch_minute";
 }
-
-export const totalsOnly = (q: AggregateQuery) => q.need === "parts" && q.groupBy.length === 0 && Object.keys(q.filters).length === 0;
 
 /**
  * The highest data version that changed any stored row in [fromMin, toMin), from the per-hour

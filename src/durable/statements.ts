@@ -1,4 +1,5 @@
 import { MEASURES } from "../domain/measures.ts";
+import { DIM_COLUMNS as DIMS, jsonDims as dimSelect } from "../query/sql.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
 
 /**
@@ -6,8 +7,6 @@ import { DIMENSIONS } from "../schemas/events.ts";
  * in one pass over json_each, which is about three times faster in a Durable Object than one
  * statement per event and keeps well under the 100-bound-parameter limit.
  */
-const DIMS = DIMENSIONS.join(", ");
-const dimSelect = (offset: number) => DIMENSIONS.map((_, k) => `value->>${offset + k}`).join(", ");
 
 // Keys travel as text (UUID, hex hash) and are stored as bytes: see the dedup table. Lookups
 // take [run, key] pairs: only the runs whose Bloom filter may hold the key.

@@ -70,8 +70,9 @@ export async function respondToRead(
   const tr = mark("tiers", tc);
   const body = JSON.stringify(render(out));
   mark("render", tr);
-  if (cache.cacheable) storeEntry(c, etag, body, etagOf(key, out.versions), out.versions, cache.header);
-  return json(body, etagOf(key, out.versions), cache.header, "miss", marks, out.rowsScanned);
+  const answered = etagOf(key, out.versions);
+  if (cache.cacheable) storeEntry(c, etag, body, answered, out.versions, cache.header);
+  return json(body, answered, cache.header, "miss", marks, out.rowsScanned);
 }
 
 /** Server-Timing names where a read's time went (version lookup, cache, tier queries, rendering). */

@@ -1,11 +1,19 @@
 import { MEASURES, type Measures } from "../domain/measures.ts";
 import type { AggregateQuery, AggregateRow, BucketGrid } from "../domain/query.ts";
+import { DIMENSIONS } from "../schemas/events.ts";
 
 /**
  * One aggregate statement for any tier: the object's minute tables or a region's D1 hour tables
  * (same columns, plus `tenant`). The inner scan is capped at maxRows + 1 rows, so every read's
  * cost is bounded before it runs. Only integers from the plan are inlined; values are bound.
  */
+/** The stored dimension columns, and their values read from a json_each row starting at `offset`. */
+export const DIM_COLUMNS = DIMENSIONS.join(", ");
+export const jsonDims = (offset: number) => DIMENSIONS.map((_, k) => `value->>${offset + k}`).join(", ");
+
+/** Unfiltered, ungrouped sums read the total tables: one row a minute or hour instead of one per tuple. */
+export const totalsOnly = (q: AggregateQuery) => q.need === "parts" && q.groupBy.length === 0 && Object.keys(q.filters).length === 0;
+
 export interface Source {
   /** A FROM item yielding `minute`, the dimension columns and the measure, bucket/n or player_id columns. */
   from: string;

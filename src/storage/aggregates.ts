@@ -1,14 +1,12 @@
 import { MEASURES } from "../domain/measures.ts";
 import type { AggregateQuery, AggregateRow } from "../domain/query.ts";
-import { aggregateSql, collect } from "../query/sql.ts";
+import { aggregateSql, collect, DIM_COLUMNS as DIMS, jsonDims as dimSel, totalsOnly } from "../query/sql.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
 
 /**
  * The region's D1 hour tier: written by the objects' alarms, read by the edge for the part of a
  * range older than the objects' minute rollups.
  */
-const DIMS = DIMENSIONS.join(", ");
-const dimSel = (offset: number) => DIMENSIONS.map((_, k) => `value->>${offset + k}`).join(", ");
 
 export interface HourRows {
   /** [hour, ...dims, ...measures] */
@@ -111,7 +109,7 @@ export async function readHours(
   fromMin: number,
   toMin: number,
 ): Promise<{ rows: AggregateRow[]; scanned: number } | null> {
-  const totals = q.need === "parts" && q.groupBy.length === 0 && Object.keys(q.filters).length === 0;
+  const totals = totalsOnly(q);
   const byDay =
     q.need === "parts" &&
     ((q.buckets.kind === "fixed" && q.buckets.widthMin >= q.toMin - q.fromMin) ||
