@@ -4,6 +4,7 @@ import { clientCreate, clientList, clientRevoke, clientRotate } from "./lib/admi
 import { targetFromFlags } from "./lib/admin-d1.ts";
 import { seedDemo } from "./lib/admin-demo.ts";
 import { fxLoad, fxSet } from "./lib/admin-fx.ts";
+import { clientLimits } from "./lib/admin-limits.ts";
 import { brandCreate, keysRotate, orgCreate, regionCreate } from "./lib/admin-tenancy.ts";
 
 const demoSeed: Command = {
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   "client rotate-secret": clientRotate,
   "client revoke": clientRevoke,
   "client list": clientList,
+  "client limits": clientLimits,
   "fx set": fxSet,
   "fx load": fxLoad,
   "keys rotate": keysRotate,

@@ -1,6 +1,8 @@
 import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
 import { randomToken } from "./auth/crypto.ts";
-import { ApiError, handleError } from "./errors.ts";
+import { rateLimit } from "./auth/rate-limit.ts";
+import { ApiError, handleError, problemResponse } from "./errors.ts";
 import { type AppEnv, createRouter } from "./hono.ts";
 import { openApiDocument } from "./openapi.ts";
 import { registerSlice } from "./routes/analytics/slice.ts";
@@ -15,6 +17,22 @@ import { registerIngestStats } from "./routes/system/ingest-stats.ts";
 import { registerJwks } from "./routes/well-known/jwks.ts";
 import { registerOauthMetadata } from "./routes/well-known/oauth-metadata.ts";
 
+/** Query parameters that describe a read without personal data; everything else stays out of logs. */
+const LOGGED_PARAMS = [
+  "metric",
+  "granularity",
+  "from",
+  "to",
+  "filters",
+  "group_by",
+  "dim",
+  "limit",
+  "order",
+  "timezone",
+  "brand_id",
+  "region",
+];
+
 /** W3C traceparent's trace id when the caller sends one, so our logs join the caller's trace. */
 const trace = createMiddleware<AppEnv>(async (c, next) => {
   const parent = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(c.req.header("traceparent") ?? "");
@@ -25,16 +43,25 @@ const trace = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   c.header("x-trace-id", traceId);
   const auth = c.get("auth");
-  // Structured access log: ids and outcome only, never payloads or player ids.
+  // Structured access log (SPEC §12): the route pattern, never the raw path (it can hold a
+  // player id), the query's filters, and ids and outcome; never payloads.
+  const query: Record<string, string> = {};
+  for (const k of LOGGED_PARAMS) {
+    const v = c.req.query(k);
+    if (v !== undefined) query[k] = v.slice(0, 200);
+  }
+  const scanned = c.res.headers.get("x-rows-scanned");
   console.log(
     JSON.stringify({
-      level: "info",
+      level: c.res.status >= 500 ? "error" : "info",
       trace_id: traceId,
       method: c.req.method,
-      path: new URL(c.req.url).pathname,
+      route: routePath(c, -1),
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       client_id: auth?.clientId,
+      ...(Object.keys(query).length ? { query } : {}),
+      ...(scanned ? { rows_scanned: Number(scanned) } : {}),
     }),
   );
 });
@@ -42,9 +69,12 @@ const trace = createMiddleware<AppEnv>(async (c, next) => {
 export function buildApp() {
   const app = createRouter();
   app.use("*", trace);
+  app.use("*", rateLimit());
   app.onError(handleError);
+  // Returned, not thrown: a throw here would skip the after-phase of the middleware above it.
   app.notFound((c) => {
-    throw new ApiError(404, "not_found", "Not found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+    const path = new URL(c.req.url).pathname;
+    return problemResponse(new ApiError(404, "not_found", "Not found", `no route for ${c.req.method} ${path}`), c.get("traceId"), path);
   });
 
   registerOauthToken(app);

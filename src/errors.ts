@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { routePath } from "hono/route";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
@@ -77,7 +78,8 @@ export function handleError(err: Error, c: Context): Response {
   const traceId = c.get("traceId" as never) as string | undefined;
   const path = new URL(c.req.url).pathname;
   if (err instanceof ApiError) return problemResponse(err, traceId, path);
-  console.error(JSON.stringify({ level: "error", trace_id: traceId, path, error: String(err) }));
+  // The route pattern, not the path: a path can carry a player id, and logs never hold PII.
+  console.error(JSON.stringify({ level: "error", trace_id: traceId, route: routePath(c, -1), error: String(err) }));
   return problemResponse(
     new ApiError(500, "internal_error", "Internal server error", "The request failed unexpectedly; retry with the same idempotency key."),
     traceId,

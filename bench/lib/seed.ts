@@ -15,7 +15,7 @@ export async function seedBench(server: Edge, clients: Record<string, Scope[]>):
     ...(await Promise.all(
       Object.entries(clients).map(async ([id, scopes]) =>
         createClient(
-          { id, orgId: "bench-org", role: "bench", secretHash: await hashSecret(secret), scopes, brands: ["bench-eu"], regions: ["EU"] },
+          { id, orgId: "bench-org", role: "admin", secretHash: await hashSecret(secret), scopes, brands: ["bench-eu"], regions: ["EU"] },
           now,
         ),
       ),

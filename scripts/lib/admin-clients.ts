@@ -1,5 +1,6 @@
 import { SCOPES, type Scope } from "../../src/auth/context.ts";
 import { hashSecret, randomToken } from "../../src/auth/crypto.ts";
+import { ROLE_SCOPES } from "../../src/auth/roles.ts";
 import { DIMENSIONS } from "../../src/schemas/events.ts";
 import {
   type ClientInput,
@@ -11,16 +12,6 @@ import {
 } from "../../src/storage/control-plane.ts";
 import { type Command, checkId, checkRegionCode, type Flags, integer, list, many, optional, required, UsageError } from "./admin-args.ts";
 import { type D1Target, execute, query } from "./admin-d1.ts";
-
-/** Least privilege per role; `--scopes` overrides for the odd client that needs more or less. */
-export const ROLE_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
-  producer: ["events:write"],
-  analyst: ["analytics:read", "exports:write"],
-  partner: ["analytics:read"],
-  auditor: ["audit:read"],
-  embedder: ["embed:issue", "analytics:read"],
-  admin: SCOPES,
-};
 
 /** A fresh 256-bit secret and the hash that is all D1 ever stores of it. */
 export async function newSecret(): Promise<{ secret: string; hash: string }> {
@@ -36,10 +27,14 @@ function scopesFor(role: string, flag: string | undefined): Scope[] {
     }
     return [...defaults];
   }
+  const ceiling = ROLE_SCOPES[role];
+  if (!ceiling) throw new UsageError(`unknown role "${role}": use one of ${Object.keys(ROLE_SCOPES).join(", ")}`);
   return list(flag, "scopes").map((s) => {
     if (!(SCOPES as readonly string[]).includes(s)) {
       throw new UsageError(`unknown scope "${s}": scopes are ${SCOPES.join(", ")}`);
     }
+    // A role is the ceiling: --scopes may narrow it, never widen it.
+    if (!ceiling.includes(s as Scope)) throw new UsageError(`role ${role} may not hold scope ${s} (it holds ${ceiling.join(", ")})`);
     return s as Scope;
   });
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Scope } from "../../src/auth/context.ts";
 import { hashSecret } from "../../src/auth/crypto.ts";
+import { ROLE_SCOPES } from "../../src/auth/roles.ts";
 import { REGION_PLACEMENT } from "../../src/domain/regions.ts";
 import {
   type ClientInput,
@@ -18,7 +19,7 @@ import {
 import { GAMES } from "../sim/catalog.ts";
 import { FX_CURRENCIES, fxRate } from "../sim/fx.ts";
 import { checkRate } from "./admin-args.ts";
-import { newSecret, ROLE_SCOPES } from "./admin-clients.ts";
+import { newSecret } from "./admin-clients.ts";
 import { type D1Target, execute, query, ROOT } from "./admin-d1.ts";
 
 export const DEMO_ORG = "demo-operator";

@@ -1,3 +1,6 @@
+import type { RatePolicy } from "../domain/rate-limit.ts";
+import type { HitResult } from "../durable/rate-limiter.ts";
+
 /** What a verified access token grants; every route reads the caller's scope from here. */
 export const SCOPES = ["events:write", "analytics:read", "exports:write", "webhooks:manage", "embed:issue", "audit:read"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -27,4 +30,8 @@ export interface AuthVariables {
   receivedAt: number;
   /** Time the guard (token verification, revocation, mTLS and scope checks) took, ms. */
   guardMs: number;
+  /** The limiter's answer for this request: the RateLimit fields every response carries. */
+  rateLimit?: HitResult;
+  /** The caller's limits, for routes that count the request themselves (ingestion). */
+  ratePolicy?: RatePolicy;
 }

@@ -1,8 +1,11 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError, forbidden, unauthorized } from "../errors.ts";
+import type { AppEnv } from "../hono.ts";
 import { type ClientStatus, getClientStatus } from "../storage/clients.ts";
 import type { AuthContext, AuthVariables, Scope } from "./context.ts";
 import { thumbprintFromHex } from "./crypto.ts";
+import { enforceRateLimit, type LimitTargets } from "./rate-limit.ts";
 import { verifyToken } from "./tokens.ts";
 
 export type { AuthVariables };
@@ -35,6 +38,26 @@ export function presentedThumbprint(req: Request): string | undefined {
 export interface BearerAuthOptions {
   /** Every listed scope is required. */
   scopes: Scope[];
+  /** "deferred": the route counts the request itself once it knows its partition (ingestion). */
+  limit?: "guard" | "deferred";
+}
+
+/**
+ * The brands and region a request targets, for the brand and region windows: from the path or
+ * query (read plans validate them later; here only granted values count), else the token's own.
+ */
+function limitTargets(c: Context<AppEnv>, auth: AuthContext): LimitTargets {
+  const filters = new Map<string, string[]>();
+  for (const term of (c.req.query("filters") ?? "").split(",")) {
+    const at = term.indexOf(":");
+    if (at > 0) filters.set(term.slice(0, at), term.slice(at + 1).split("|"));
+  }
+  const asked = filters.get("brand_id") ?? [c.req.param("brand_id") ?? c.req.query("brand_id") ?? ""].filter(Boolean);
+  const grant = auth.brands.includes("*") ? null : auth.brands;
+  const brands = (asked.length ? asked : (grant ?? [])).filter((b) => !grant || grant.includes(b)).slice(0, 20);
+  const regions = filters.get("region") ?? [c.req.query("region") ?? ""].filter(Boolean);
+  const region = regions.length === 1 ? regions[0] : auth.regions.length === 1 && auth.regions[0] !== "*" ? auth.regions[0] : undefined;
+  return { brands, region: region && (auth.regions.includes("*") || auth.regions.includes(region)) ? region : null };
 }
 
 /**
@@ -42,7 +65,7 @@ export interface BearerAuthOptions {
  * (RFC 8705) and the route's scopes, then exposes the grants as `c.var.auth`.
  */
 export function bearerAuth(options: BearerAuthOptions) {
-  return createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+  return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i.exec(header);
     if (!match?.[1]) throw unauthorized("missing bearer access token");
@@ -61,6 +84,9 @@ export function bearerAuth(options: BearerAuthOptions) {
     const missing = options.scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length) throw forbidden("insufficient_scope", `token lacks scope ${missing.join(" ")}`);
     c.set("auth", auth);
+    c.set("ratePolicy", status.policy);
+    if (options.limit !== "deferred")
+      await enforceRateLimit(c, auth, status.policy, limitTargets(c, auth), options.scopes.includes("analytics:read"));
     c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
     await next();
   });

@@ -21,6 +21,8 @@ export interface AggregateQuery {
   maxRows: number;
   /** The caller's provider grant (for the version its ETag reads), or null when unrestricted. */
   providers: string[] | null;
+  /** Also count each group's distinct active players over the whole range (minimum cell size). */
+  cells?: boolean;
   /**
    * Revalidation in the same round trip (single-brand reads): the object computes the ETag from
    * the query key and its version, and answers `not_modified` when the caller already has it,
@@ -56,6 +58,8 @@ export type AggregateResult =
       watermark: number;
       /** The object's minutes answered [splitMin, toMin); the region's D1 tier [fromMin, splitMin). */
       splitMin: number;
+      /** With `cells`: distinct active players per group over the range. */
+      cells?: { g: (string | null)[]; n: number }[];
     }
   | { kind: "not_modified"; etag: string }
   | { kind: "unchanged"; version: number }

@@ -1,7 +1,7 @@
 import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { MINUTE_MS } from "../domain/time.ts";
 import { etagOf, matches } from "../query/etag.ts";
-import { aggregateSql, collect, DIM_COLUMNS as DIMS, type Source, totalsOnly } from "../query/sql.ts";
+import { aggregateSql, cellSql, collect, DIM_COLUMNS as DIMS, type Source, totalsOnly } from "../query/sql.ts";
 import { readHours } from "../storage/aggregates.ts";
 import { tierMarks } from "./apply.ts";
 
@@ -36,22 +36,32 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
     hourly && d1 ? clamp(Math.min(marks.flushedHour * 60, (dirty ?? Number.POSITIVE_INFINITY) * 60)) : clamp(marks.prunedMinute);
   if (q.fromMin < marks.prunedMinute && !hourly) return { kind: "outside_hot_window", hotFromMin: marks.prunedMinute };
 
-  let source: Source;
-  let from = split;
-  if (q.need === "actives") {
-    if (q.fromMin < marks.activePrunedHour * 60) return { kind: "outside_distinct_horizon", fromMin: marks.activePrunedHour * 60 };
-    from = q.fromMin;
-    const activeSplit = clamp(marks.prunedMinute);
-    source = {
-      from: `(SELECT hour * 60 AS minute, ${DIMS}, player_id FROM active_hour WHERE hour < ? UNION ALL SELECT minute, ${DIMS}, player_id FROM active_minute WHERE minute >= ?)`,
-      params: [activeSplit / 60, activeSplit],
-    };
-  } else source = { from: minuteSource(q), params: [] };
+  // Exact distinct players come from hourly active sets for older hours, minute ones after.
+  const activeSplit = clamp(marks.prunedMinute);
+  const actives: Source = {
+    from: `(SELECT hour * 60 AS minute, ${DIMS}, player_id FROM active_hour WHERE hour < ? UNION ALL SELECT minute, ${DIMS}, player_id FROM active_minute WHERE minute >= ?)`,
+    params: [activeSplit / 60, activeSplit],
+  };
+  const needsActives = q.need === "actives" || q.cells;
+  if (needsActives && q.fromMin < marks.activePrunedHour * 60)
+    return { kind: "outside_distinct_horizon", fromMin: marks.activePrunedHour * 60 };
+  const source = q.need === "actives" ? actives : { from: minuteSource(q), params: [] };
+  const from = q.need === "actives" ? q.fromMin : split;
 
   const built = aggregateSql(q, source, from, q.toMin);
-  const scanned = sql.exec<{ n: number }>(built.count, ...built.params).one().n;
+  let scanned = sql.exec<{ n: number }>(built.count, ...built.params).one().n;
   if (scanned > q.maxRows) return { kind: "limit_exceeded", maxRows: q.maxRows };
   let rows = collect(q, sql.exec(built.statement, ...built.params).toArray());
+  let cells: { g: (string | null)[]; n: number }[] | undefined;
+  if (q.cells) {
+    const c = cellSql(q, actives, q.fromMin, q.toMin);
+    scanned += sql.exec<{ n: number }>(c.count, ...c.params).one().n;
+    if (scanned > q.maxRows) return { kind: "limit_exceeded", maxRows: q.maxRows };
+    cells = sql
+      .exec(c.statement, ...c.params)
+      .toArray()
+      .map((r) => ({ g: q.groupBy.map((_, k) => (r[`g${k}`] as string | null) ?? null), n: Number(r.n) }));
+  }
   const pending = sql
     .exec<{ h: number | null }>(
       "SELECT min(h) AS h FROM (SELECT min(hour) AS h FROM outbox_delta UNION ALL SELECT min(hour) FROM outbox_cell UNION ALL SELECT min(hour) FROM outbox_sketch)",
@@ -68,7 +78,7 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
     // Late deltas not yet added to D1: its part reflects events before their hour only.
     if (pending !== null) watermark = Math.min(watermark, pending * 60 * MINUTE_MS);
   }
-  return { kind: "ok", rows, rowsScanned, version: v, watermark, splitMin: q.need === "actives" ? q.fromMin : split };
+  return { kind: "ok", rows, rowsScanned, version: v, watermark, splitMin: from, ...(cells ? { cells } : {}) };
 }
 
 /** The minute table a read scans (per-minute totals for unfiltered, ungrouped sums). */

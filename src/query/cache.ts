@@ -27,6 +27,7 @@ export function queryKey(route: string, plan: ReadPlan, extra: Record<string, un
       group_by: plan.groupBy,
       currency: [plan.currencyMode, plan.currency ?? null],
       scope: plan.scope,
+      min_cell: plan.minCell,
       ...extra,
     }),
   );

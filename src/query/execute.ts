@@ -27,6 +27,8 @@ export interface ReadResult {
   /** One data version per brand, in plan order: what the answer read (ETags). */
   versions: number[];
   rowsScanned: number;
+  /** Groups left out because they had fewer distinct players than the caller's minimum cell size. */
+  suppressed: number;
 }
 
 interface Accum {
@@ -47,12 +49,17 @@ export async function executeRead(
 ): Promise<ReadResult | Revalidated> {
   const nb = plan.buckets.starts.length;
   const stored = plan.groupBy.filter((d): d is StoredDimension => d !== "brand_id" && d !== "region");
-  const query = { ...aggregateQuery(plan, stored, maxRows), ...(revalidate && plan.brands.length === 1 ? { revalidate } : {}) };
+  const query = {
+    ...aggregateQuery(plan, stored, maxRows),
+    ...(revalidate && plan.brands.length === 1 ? { revalidate } : {}),
+    ...(plan.minCell > 0 ? { cells: true } : {}),
+  };
   const answers = await Promise.all(plan.brands.map((b) => readTiers(env, plan.region, b.id, query)));
   const early = answers.find((a) => a.kind === "not_modified" || a.kind === "unchanged");
   if (early && (early.kind === "not_modified" || early.kind === "unchanged")) return early;
   const results = answers.flatMap((a) => (a.kind === "ok" ? [a] : []));
   const groups = new Map<string, Accum>();
+  const cells = new Map<string, number>();
   let watermark = Number.POSITIVE_INFINITY;
   let rowsScanned = 0;
   for (const [k, res] of results.entries()) {
@@ -60,11 +67,20 @@ export async function executeRead(
     if (!brand) continue;
     watermark = Math.min(watermark, res.watermark);
     rowsScanned += res.rowsScanned;
+    // A group's values in groupBy order: brand and region from the plan, the rest as stored.
+    const groupOf = (cellOrRow: (string | null)[]) => {
+      const byName = new Map(stored.map((d, i) => [d, cellOrRow[i] ?? null]));
+      const g = plan.groupBy.map((d) => (d === "brand_id" ? brand.id : d === "region" ? plan.region : (byName.get(d) ?? null)));
+      return { g, key: g.join("\u0001"), byName };
+    };
+    // Distinct players add up across brands: a player is a (brand, player_id) pair.
+    for (const cell of res.cells ?? []) {
+      const { key } = groupOf(cell.g);
+      cells.set(key, (cells.get(key) ?? 0) + cell.n);
+    }
     for (const row of res.rows) {
       if (row.b < 0 || row.b >= nb) continue;
-      const byName = new Map(stored.map((d, i) => [d, row.g[i] ?? null]));
-      const g = plan.groupBy.map((d) => (d === "brand_id" ? brand.id : d === "region" ? plan.region : (byName.get(d) ?? null)));
-      const key = g.join("\u0001");
+      const { g, key, byName } = groupOf(row.g);
       let acc = groups.get(key);
       if (!acc) {
         acc = { g, m: [], sk: [], n: [] };
@@ -84,12 +100,20 @@ export async function executeRead(
   }
   // Without group_by there is exactly one series, even over no data.
   if (plan.groupBy.length === 0 && groups.size === 0) groups.set("", { g: [], m: [], sk: [], n: [] });
+  let suppressed = 0;
+  if (plan.minCell > 0)
+    for (const [key, _] of groups)
+      if ((cells.get(key) ?? 0) < plan.minCell) {
+        groups.delete(key);
+        suppressed++;
+      }
   return {
     kind: "result",
     groups: [...groups.values()].map((a) => ({ g: a.g, ...(a.currency ? { currency: a.currency } : {}), values: evaluate(plan, a, nb) })),
     watermark: Number.isFinite(watermark) ? watermark : Date.now(),
     versions: results.map((r) => r.version),
     rowsScanned,
+    suppressed,
   };
 }
 

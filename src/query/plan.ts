@@ -30,6 +30,8 @@ export interface ReadPlan {
   providers: string[] | null;
   /** The caller's row-level filters, part of every ETag and cache key. */
   scope: Record<string, string[]>;
+  /** Partner roles' minimum cell size: groups with fewer distinct players are suppressed (0: none). */
+  minCell: number;
 }
 
 export interface ReadParams {
@@ -77,11 +79,11 @@ export async function planRead(db: D1Database, auth: AuthContext, p: ReadParams)
     );
 
   const groupBy = [...new Set(p.group_by ?? [])];
-  for (const d of groupBy)
-    if (!allowed(auth.dimensions, d)) throw forbidden("dimension_not_allowed", `the token does not grant dimension ${d}`);
   const filters = parseFilters(p.filters);
-  for (const d of Object.keys(filters))
-    if (!allowed(auth.dimensions, d)) throw forbidden("dimension_not_allowed", `the token does not grant dimension ${d}`);
+  // brand_id and region are governed by the brand and region grants, not the dimension grant.
+  for (const d of [...groupBy, ...Object.keys(filters)])
+    if (d !== "brand_id" && d !== "region" && !allowed(auth.dimensions, d))
+      throw forbidden("dimension_not_allowed", `the token does not grant dimension ${d}`);
 
   const region = resolveRegion(auth, filters.region);
   const brandIds = filters.brand_id ?? auth.brands.filter((b) => b !== "*");
@@ -110,6 +112,7 @@ export async function planRead(db: D1Database, auth: AuthContext, p: ReadParams)
     currencyMode: "reporting",
     providers: scopeProviders && !scopeProviders.includes("*") ? scopeProviders : null,
     scope: auth.rowFilters,
+    minCell: Math.max(auth.minCellSize, 0),
   };
   if (metric.unit === "money_minor") resolveCurrency(plan, filters.currency);
   return plan;

@@ -45,7 +45,7 @@ export async function respondToRead(
     });
     const tr = mark("tiers", tq);
     if (out.kind === "not_modified") return notModified(c, out.etag, cache.header, marks.join(", "));
-    if (out.kind === "unchanged" && cached) return json(cached.body, cached.etag, cache.header, "hit", marks);
+    if (out.kind === "unchanged" && cached) return json(cached.body, cached.etag, cache.header, "hit", marks, 0);
     if (out.kind !== "result") throw new Error("unexpected revalidation answer");
     const etag = etagOf(key, out.versions);
     const body = JSON.stringify(render(out));
@@ -64,7 +64,7 @@ export async function respondToRead(
   const tc = mark("version", started);
   if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));
   const cached = cache.cacheable ? await cachedEntry(etag) : undefined;
-  if (cached) return json(cached.body, etag, cache.header, "hit", marks);
+  if (cached) return json(cached.body, etag, cache.header, "hit", marks, 0);
   const out = await executeRead(c.env, plan, rows);
   if (out.kind !== "result") throw new Error("unexpected revalidation answer");
   const tr = mark("tiers", tc);
@@ -75,7 +75,7 @@ export async function respondToRead(
   return json(body, answered, cache.header, "miss", marks, out.rowsScanned);
 }
 
-/** Server-Timing names where a read's time went (version lookup, cache, tier queries, rendering). */
+/** Server-Timing names where a read's time went (version lookup, cache, tier queries, rendering); a hit scans no rows. */
 function json(body: string, etag: string, cache: string, hit: "hit" | "miss", marks: string[], scanned?: number): Response {
   const headers: Record<string, string> = {
     "content-type": "application/json",

@@ -26,7 +26,7 @@ export interface AggregateSql {
   params: (string | number)[];
 }
 
-export function aggregateSql(q: AggregateQuery, source: Source, fromMin: number, toMin: number): AggregateSql {
+function scanOf(q: AggregateQuery, source: Source, fromMin: number, toMin: number): { scan: string; params: (string | number)[] } {
   const where = ["minute >= ?", "minute < ?"];
   const params: (string | number)[] = [...source.params, fromMin, toMin];
   if (q.need === "settle_lag" || q.need === "ingest_lag") {
@@ -37,9 +37,15 @@ export function aggregateSql(q: AggregateQuery, source: Source, fromMin: number,
     where.push(`${dim} IN (SELECT value FROM json_each(?))`);
     params.push(JSON.stringify(values));
   }
-  const scan = `SELECT * FROM ${source.from} WHERE ${where.join(" AND ")} LIMIT ${Math.trunc(q.maxRows) + 1}`;
+  return { scan: `SELECT * FROM ${source.from} WHERE ${where.join(" AND ")} LIMIT ${Math.trunc(q.maxRows) + 1}`, params };
+}
+
+const groupExprs = (q: AggregateQuery) => q.groupBy.map((d) => `nullif(${d}, '')`);
+
+export function aggregateSql(q: AggregateQuery, source: Source, fromMin: number, toMin: number): AggregateSql {
+  const { scan, params } = scanOf(q, source, fromMin, toMin);
   const b = bucketExpr(q.buckets);
-  const groups = q.groupBy.map((d) => `nullif(${d}, '')`);
+  const groups = groupExprs(q);
   const gList = groups.map((_, k) => `, g${k}`).join("");
   const gCols = groups.length ? `, ${groups.map((g, k) => `${g} AS g${k}`).join(", ")}` : "";
   let statement: string;
@@ -55,6 +61,19 @@ export function aggregateSql(q: AggregateQuery, source: Source, fromMin: number,
       SELECT b AS s, min(b + ${w}, coalesce(nxt, b + ${w})) AS e${gList}, count(*) AS n FROM c GROUP BY s, e${gList}`;
   } else statement = `SELECT ${b} AS b${gCols}, bucket AS sb, sum(n) AS sn FROM (${scan}) GROUP BY b${gList}, bucket`;
   return { count: `SELECT count(*) AS n FROM (${scan})`, statement, params };
+}
+
+/** Distinct active players per group over the whole range (minimum cell size), from an active-player source. */
+export function cellSql(q: AggregateQuery, source: Source, fromMin: number, toMin: number): AggregateSql {
+  const { scan, params } = scanOf({ ...q, need: "actives" }, source, fromMin, toMin);
+  const groups = groupExprs(q);
+  const cols = groups.map((g, k) => `${g} AS g${k}, `).join("");
+  const by = groups.length ? ` GROUP BY ${groups.map((_, k) => `g${k}`).join(", ")}` : "";
+  return {
+    count: `SELECT count(*) AS n FROM (${scan})`,
+    statement: `SELECT ${cols}count(DISTINCT player_id) AS n FROM (${scan})${by}`,
+    params,
+  };
 }
 
 /** SQL for a stored minute's bucket index. */

@@ -29,6 +29,12 @@ export const WatermarkSchema = z.string().openapi({
   example: "2026-11-22T10:15:00.000Z",
 });
 
+const SuppressedSchema = z.number().int().optional().openapi({
+  description:
+    "Only for callers with a minimum cell size: groups left out because fewer distinct active players than that size were in them over the range",
+  example: 0,
+});
+
 export const PointSchema = z
   .looseObject({
     ts: z.string().openapi({ description: "Bucket start, RFC 3339 UTC", example: "2026-11-20T10:00:00.000Z" }),
@@ -51,6 +57,7 @@ export const TimeseriesSchema = z
     series: z.array(PointSchema),
     next_cursor: z.string().nullable(),
     watermark: WatermarkSchema,
+    suppressed_groups: SuppressedSchema,
   })
   .openapi("Timeseries");
 
@@ -70,6 +77,7 @@ export const SliceSchema = z
     items: z.array(SliceItemSchema),
     next_cursor: z.string().nullable(),
     watermark: WatermarkSchema,
+    suppressed_groups: SuppressedSchema,
   })
   .openapi("Slice");
 

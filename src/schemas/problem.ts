@@ -23,13 +23,27 @@ export const ProblemSchema = z
   })
   .openapi("Problem", { description: "RFC 9457 problem details" });
 
+/** Every route is rate limited, so every route documents the 429 and its Retry-After. */
 export const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((s) => [
+    [...new Set([...statuses, 429])].map((s) => [
       s,
-      { description: PROBLEM_DESCRIPTIONS[s] ?? "Error", content: { "application/problem+json": { schema: ProblemSchema } } },
+      {
+        description: PROBLEM_DESCRIPTIONS[s] ?? "Error",
+        ...(s === 429 ? { headers: RATE_LIMITED_HEADERS } : {}),
+        content: { "application/problem+json": { schema: ProblemSchema } },
+      },
     ]),
   );
+
+const RATE_LIMITED_HEADERS = {
+  "Retry-After": { schema: { type: "integer" as const }, description: "Seconds until the exhausted window or quota resets" },
+  "RateLimit-Policy": {
+    schema: { type: "string" as const },
+    description: 'IETF RateLimit-Policy (on every response): `"token-1s";q=50;w=1, "daily";q=200000;w=86400, …`',
+  },
+  RateLimit: { schema: { type: "string" as const }, description: 'IETF RateLimit (on every response): `"token-1s";r=49;t=1, …`' },
+};
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request; `errors` names each field and limit",
@@ -40,6 +54,6 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   413: "Request larger than the stated limit",
   415: "Unsupported media type",
   422: "Nothing in the request could be applied",
-  429: "Rate limit exceeded",
+  429: "A rate limit (`rate_limited`) or daily quota (`quota_exceeded`) is exhausted; `policy` names it",
   500: "Internal error",
 };

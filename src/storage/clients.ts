@@ -1,3 +1,5 @@
+import { policyForRole, type RatePolicy } from "../domain/rate-limit.ts";
+
 /** D1 access for OAuth clients (control plane). */
 export interface ClientRow {
   id: string;
@@ -17,6 +19,7 @@ export interface ClientRow {
   created_at: number;
   secret_rotated_at: number;
   revoked_at: number | null;
+  rate_policy: string | null;
 }
 
 export function getClient(db: D1Database, id: string): Promise<ClientRow | null> {
@@ -25,9 +28,19 @@ export function getClient(db: D1Database, id: string): Promise<ClientRow | null>
 
 export interface ClientStatus {
   active: boolean;
+  /** The client's rate limits and quotas: its own, or its role's default. */
+  policy: RatePolicy;
 }
 
+/** What the guard rechecks every 30 s: standing and limits, so revocation and new limits bite fast. */
 export async function getClientStatus(db: D1Database, id: string): Promise<ClientStatus | null> {
-  const row = await db.prepare("SELECT status FROM clients WHERE id = ?").bind(id).first<{ status: string }>();
-  return row ? { active: row.status === "active" } : null;
+  const row = await db
+    .prepare("SELECT status, role, rate_policy FROM clients WHERE id = ?")
+    .bind(id)
+    .first<{ status: string; role: string; rate_policy: string | null }>();
+  if (!row) return null;
+  return {
+    active: row.status === "active",
+    policy: row.rate_policy ? (JSON.parse(row.rate_policy) as RatePolicy) : policyForRole(row.role),
+  };
 }

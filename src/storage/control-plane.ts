@@ -85,6 +85,17 @@ export const revokeClient = (id: string, now: number): Statement => ({
   params: [now, id],
 });
 
+/** A client's own rate limits and quotas (JSON RatePolicy), or null for its role's default. */
+export const setRatePolicy = (id: string, policy: string | null): Statement => ({
+  sql: "UPDATE clients SET rate_policy = ? WHERE id = ?",
+  params: [policy, id],
+});
+
+export const clientPolicy = (id: string): Statement => ({
+  sql: "SELECT id, role, rate_policy FROM clients WHERE id = ?",
+  params: [id],
+});
+
 export const upsertFxRate = (brandId: string, day: string, currency: string, rate: string): Statement => ({
   sql: "INSERT INTO fx_rates (brand_id, day, currency, rate) VALUES (?, ?, ?, ?) ON CONFLICT (brand_id, day, currency) DO UPDATE SET rate = excluded.rate",
   params: [brandId, day, currency, rate],

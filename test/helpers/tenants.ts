@@ -43,7 +43,8 @@ export async function createTestClient(overrides: Partial<ClientInput> & { scope
     createClient(
       {
         orgId: ORG,
-        role: "producer",
+        // admin: the widest role, so that each test's `scopes` alone decides what it holds.
+        role: "admin",
         brands: ["brand-eu", "brand-uk"],
         regions: ["EU", "UK"],
         ...overrides,

@@ -75,6 +75,7 @@ export function registerSlice(app: Router) {
           items,
           next_cursor: offset + q.limit < ranked.length ? encodeCursor(base, offset + q.limit) : null,
           watermark: new Date(r.watermark).toISOString(),
+          ...(plan.minCell > 0 ? { suppressed_groups: r.suppressed } : {}),
         };
       },
       60,

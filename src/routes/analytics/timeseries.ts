@@ -94,6 +94,7 @@ export function registerTimeseries(app: Router) {
         series,
         next_cursor: offset + perPage < sorted.length ? encodeCursor(base, offset + perPage) : null,
         watermark: new Date(r.watermark).toISOString(),
+        ...(plan.minCell > 0 ? { suppressed_groups: r.suppressed } : {}),
       };
     });
   });

@@ -13,7 +13,7 @@ export const route = createRoute({
   tags: ["Ingestion"],
   summary: "Ingest a batch of events (exactly-once)",
   description: `Up to ${BATCH_LIMITS.maxEvents} events and ${BATCH_LIMITS.maxBytes} bytes of one (tenant, region), as a JSON array or NDJSON. Valid events are accepted even when others are rejected; a 202 means the accepted events, their dedup keys and rollups are durable. An event_id already stored is a duplicate; with other content, a conflict. The same Idempotency-Key with the same body replays the stored response for 24 h.`,
-  middleware: [bearerAuth({ scopes: ["events:write"] })] as const,
+  middleware: [bearerAuth({ scopes: ["events:write"], limit: "deferred" })] as const,
   security: [{ bearerAuth: [] }],
   request: {
     headers: idempotencyHeaders,

@@ -14,7 +14,7 @@ export const route = createRoute({
   tags: ["Ingestion"],
   summary: "Import historical events",
   description: `Same validation, dedup and idempotency as events:batch, for events older than the late horizon (up to ten years). Up to ${IMPORT_LIMITS.maxEvents} events and ${IMPORT_LIMITS.maxBytes} bytes per request.`,
-  middleware: [bearerAuth({ scopes: ["events:write"] })] as const,
+  middleware: [bearerAuth({ scopes: ["events:write"], limit: "deferred" })] as const,
   security: [{ bearerAuth: [] }],
   request: {
     headers: idempotencyHeaders,

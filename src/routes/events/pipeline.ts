@@ -1,7 +1,9 @@
 import type { Context } from "hono";
 import { authorizePartition } from "../../auth/partition.ts";
+import { enforceRateLimit } from "../../auth/rate-limit.ts";
 import { contentForDedup, sha256Hex, sha256HexSync } from "../../domain/canonical.ts";
 import type { EventFact, Rejection } from "../../domain/facts.ts";
+import { outsideRowScope } from "../../domain/row-scope.ts";
 import { buildFact, convertMoney, fxNeed, type ParsedEvent, parseEvent } from "../../domain/validate.ts";
 import { ApiError } from "../../errors.ts";
 import type { AppEnv } from "../../hono.ts";
@@ -27,6 +29,8 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
   const items = splitItems(bytes, c.req.header("content-type") ?? "", limits.maxEvents);
   const { tenant, region } = resolvePartition(items.map((i) => (i.ok ? i.value : null)));
   const brand = await authorizePartition(c.env.DB, auth, tenant, region);
+  const policy = c.get("ratePolicy");
+  if (policy) await enforceRateLimit(c, auth, policy, { brands: [tenant], region }, false);
 
   const now = Date.now();
   const horizonMs = limits.horizon === "brand" ? brand.lateHorizonDays * 86_400_000 : limits.horizon;
@@ -35,7 +39,19 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
   const parsed: ParsedEvent[] = [];
   for (const [index, item] of items.entries()) {
     const r = item.ok ? parseEvent(index, item.value, ctx) : { index, reason: "invalid_json", field: "", message: item.message };
-    if ("reason" in r) rejected.push(r);
+    if ("reason" in r) {
+      rejected.push(r);
+      continue;
+    }
+    const outside = outsideRowScope(r.dims, auth.rowFilters);
+    if (outside)
+      rejected.push({
+        index,
+        event_id: r.id,
+        reason: "outside_row_scope",
+        field: outside in r.payload ? `/payload/${outside}` : `/${outside}`,
+        message: `this client may post only events whose ${outside} is one of: ${(auth.rowFilters[outside] ?? []).join(", ")}`,
+      });
     else parsed.push(r);
   }
 

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { SCOPES, type Scope } from "../../auth/context.ts";
+import type { Scope } from "../../auth/context.ts";
 import { constantTimeEqual, hashSecret } from "../../auth/crypto.ts";
 import { presentedThumbprint } from "../../auth/middleware.ts";
+import { roleScopes } from "../../auth/roles.ts";
 import { issueToken } from "../../auth/tokens.ts";
 import { ApiError } from "../../errors.ts";
 import type { Router } from "../../hono.ts";
@@ -94,7 +95,8 @@ export function registerOauthToken(app: Router) {
         if (x5t !== client.mtls_thumbprint)
           throw oauthError(401, "invalid_client", "this client must present its bound TLS client certificate", !!basic);
       }
-      const granted = (JSON.parse(client.scopes) as string[]).filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+      const ceiling = roleScopes(client.role);
+      const granted = (JSON.parse(client.scopes) as string[]).filter((s): s is Scope => ceiling.includes(s as Scope));
       let scopes = granted;
       if (form.scope) {
         const asked = form.scope.split(/\s+/).filter(Boolean);
