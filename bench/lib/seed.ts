@@ -1,11 +1,22 @@
 import { execute } from "../../scripts/lib/admin-d1.ts";
 import type { Scope } from "../../src/auth/context.ts";
 import { hashSecret } from "../../src/auth/crypto.ts";
-import { createBrand, createClient, createOrganization, createRegion } from "../../src/storage/control-plane.ts";
+import type { RatePolicy } from "../../src/domain/rate-limit.ts";
+import { createBrand, createClient, createOrganization, createRegion, setRatePolicy } from "../../src/storage/control-plane.ts";
 import type { Edge } from "./server.ts";
 
+/**
+ * Bench clients are still counted by the limiter (its round trip is part of what is measured), but
+ * with limits no benchmark reaches, unless a benchmark gives its own policy.
+ */
+export const UNTHROTTLED: RatePolicy = { windows: [{ scope: "token", limit: 1_000_000, windowSec: 1 }], daily: { requests: 0, rows: 0 } };
+
 /** One brand (bench-eu, EUR) in region EU and a client per scope set; returns a token per client. */
-export async function seedBench(server: Edge, clients: Record<string, Scope[]>): Promise<Record<string, string>> {
+export async function seedBench(
+  server: Edge,
+  clients: Record<string, Scope[]>,
+  policies: Record<string, RatePolicy> = {},
+): Promise<Record<string, string>> {
   const now = Date.now();
   const secret = `bench-secret-${crypto.randomUUID()}`;
   await execute({ remote: false, persistTo: server.persistTo }, [
@@ -20,6 +31,7 @@ export async function seedBench(server: Edge, clients: Record<string, Scope[]>):
         ),
       ),
     )),
+    ...Object.keys(clients).map((id) => setRatePolicy(id, JSON.stringify(policies[id] ?? UNTHROTTLED))),
   ]);
   const tokens: Record<string, string> = {};
   for (const id of Object.keys(clients)) {

@@ -30,6 +30,8 @@ export interface AuthVariables {
   receivedAt: number;
   /** Time the guard (token verification, revocation, mTLS and scope checks) took, ms. */
   guardMs: number;
+  /** Time of the limiter's round trip, ms (inside guardMs for reads). */
+  limitMs?: number;
   /** The limiter's answer for this request: the RateLimit fields every response carries. */
   rateLimit?: HitResult;
   /** The caller's limits, for routes that count the request themselves (ingestion). */

@@ -26,8 +26,10 @@ export async function enforceRateLimit(
   targets: LimitTargets,
   checkRows: boolean,
 ): Promise<void> {
+  const started = performance.now();
   const result = await limiter(c.env, `client:${auth.clientId}`).hit({ policy, ...targets, checkRows });
   c.set("rateLimit", result);
+  c.set("limitMs", performance.now() - started);
   if (!result.allowed) throw tooManyRequests(result);
 }
 

@@ -1,16 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { DAY_SEC, dailyWindow, policyName, type RatePolicy, secondsToReset, type WindowStatus, windowId } from "../domain/rate-limit.ts";
-import { migrate } from "./migrations.ts";
 
 /**
  * One object per client (or per anonymous address): the single counter of its requests, so
  * counting is exact however many isolates serve the client. Windows are fixed and aligned to the
  * epoch; only allowed requests count, so a refused flood never pushes the next window back.
- * Counters are written through to SQLite so that a restarted object keeps its day's quota.
+ * Counters are written through to storage so that a restarted object keeps its day's quota; the
+ * writes are unconfirmed (allowUnconfirmed), so an answer never waits for its own disk write.
  */
-const LIMITER_MIGRATIONS = [
-  `CREATE TABLE counters (key TEXT PRIMARY KEY, win INTEGER NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID;`,
-] as const;
 
 export interface HitRequest {
   policy: RatePolicy;
@@ -43,9 +40,7 @@ export class RateLimiterObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage.sql, LIMITER_MIGRATIONS);
-      for (const r of ctx.storage.sql.exec<{ key: string; win: number; n: number }>("SELECT key, win, n FROM counters"))
-        this.counters.set(r.key, { win: r.win, n: r.n });
+      for (const [key, c] of await ctx.storage.list<{ win: number; n: number }>()) this.counters.set(key, c);
     });
   }
 
@@ -66,13 +61,13 @@ export class RateLimiterObject extends DurableObject<Env> {
           quota: c.status.windowSec === DAY_SEC,
         };
     }
-    if (!exceeded) for (const c of checks) if (c.cost > 0) this.add(c.key, c.win, c.cost, c.status);
+    if (!exceeded) this.persist(checks.filter((c) => c.cost > 0).map((c) => this.add(c.key, c.win, c.cost, c.status)));
     return { allowed: !exceeded, statuses: summarise(checks), ...(exceeded ? { exceeded } : {}) };
   }
 
   /** Rows a read scanned, counted once it has run (the quota refuses the next read). */
   addRows(rows: number, now?: number): void {
-    if (rows > 0) this.add("daily:rows", dailyWindow(now ?? Date.now()), rows);
+    if (rows > 0) this.persist([this.add("daily:rows", dailyWindow(now ?? Date.now()), rows)]);
   }
 
   private checksFor(req: HitRequest, now: number): Check[] {
@@ -102,16 +97,16 @@ export class RateLimiterObject extends DurableObject<Env> {
     return c && c.win === win ? c.n : 0;
   }
 
-  private add(key: string, win: number, n: number, status?: WindowStatus): void {
-    const next = this.used(key, win) + n;
-    this.counters.set(key, { win, n: next });
+  private add(key: string, win: number, n: number, status?: WindowStatus): string {
+    this.counters.set(key, { win, n: this.used(key, win) + n });
     if (status) status.remaining -= n;
-    this.ctx.storage.sql.exec(
-      "INSERT INTO counters (key, win, n) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET win = excluded.win, n = excluded.n",
-      key,
-      win,
-      next,
-    );
+    return key;
+  }
+
+  private persist(keys: string[]): void {
+    if (keys.length === 0) return;
+    const entries = Object.fromEntries(keys.map((k) => [k, this.counters.get(k)]));
+    void this.ctx.storage.put(entries, { allowUnconfirmed: true });
   }
 }
 
