@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
 import { randomToken } from "./auth/crypto.ts";
 import { ApiError, handleError } from "./errors.ts";
 import { type AppEnv, createRouter } from "./hono.ts";
@@ -25,13 +26,14 @@ const trace = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   c.header("x-trace-id", traceId);
   const auth = c.get("auth");
-  // Structured access log: ids and outcome only, never payloads or player ids.
+  // Structured access log: ids and outcome only, never payloads or player ids. The route pattern,
+  // not the raw path: a path such as /v1/players/{brand_id}/{player_id} carries a pseudonym.
   console.log(
     JSON.stringify({
       level: "info",
       trace_id: traceId,
       method: c.req.method,
-      path: new URL(c.req.url).pathname,
+      route: routePath(c, -1),
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       client_id: auth?.clientId,

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { routePath } from "hono/route";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
@@ -75,9 +76,10 @@ export function problemResponse(err: ApiError, traceId?: string, instance?: stri
 /** Hono `onError`: known errors become their problem; anything else a 500 without internals. */
 export function handleError(err: Error, c: Context): Response {
   const traceId = c.get("traceId" as never) as string | undefined;
+  // `instance` answers the caller with its own path; the log names the route pattern only (no pseudonyms).
   const path = new URL(c.req.url).pathname;
   if (err instanceof ApiError) return problemResponse(err, traceId, path);
-  console.error(JSON.stringify({ level: "error", trace_id: traceId, path, error: String(err) }));
+  console.error(JSON.stringify({ level: "error", trace_id: traceId, route: routePath(c, -1), error: String(err) }));
   return problemResponse(
     new ApiError(500, "internal_error", "Internal server error", "The request failed unexpectedly; retry with the same idempotency key."),
     traceId,
