@@ -1,6 +1,7 @@
+import { pseudonymHash } from "../domain/pii.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { archiveKey } from "./archive.ts";
-import { playerHash, SWEEP_PHASE } from "./erasure.ts";
+import { SWEEP_PHASE } from "./erasure.ts";
 import type { Partition } from "./flush.ts";
 
 /**
@@ -61,7 +62,7 @@ export async function sweepArchives(storage: DurableObjectStorage, bucket: R2Buc
       if (player === undefined) return false;
       let hash = hashes.get(player);
       if (hash === undefined) {
-        hash = playerHash(player);
+        hash = pseudonymHash(player);
         hashes.set(player, hash);
       }
       return wanted.has(hash);

@@ -1,4 +1,4 @@
-import { sha256HexSync } from "../domain/canonical.ts";
+import { pseudonymHash } from "../domain/pii.ts";
 import { clampFoldedSeq } from "./keys.ts";
 
 /**
@@ -92,14 +92,12 @@ export interface ErasureOutcome {
   archive_sweep: "pending" | "done";
 }
 
-export const playerHash = (playerId: string): string => sha256HexSync(playerId);
-
 /**
  * Records the request and re-keys the player's cohort facts (registration, first deposit: one
  * primary-key row), inside the caller's transaction. Returns the request id for eraseStep.
  */
 export function startErasure(sql: SqlStorage, playerId: string, now: number): number {
-  const hash = playerHash(playerId);
+  const hash = pseudonymHash(playerId);
   // A new request sweeps the archives from the start: it covers an older one still sweeping.
   sql.exec("DELETE FROM erasures WHERE player_hash = ? AND phase = ?", hash, SWEEP_PHASE);
   const tombstone = `erased ${crypto.randomUUID().replaceAll("-", "")}`;

@@ -84,6 +84,11 @@ export class TenantRegionObject extends DurableObject<Env> {
     return outcome;
   }
 
+  /** Whether an erasure of the pseudonym with this SHA-256 is still at work here (its hash is all the object keeps). */
+  erasurePending(playerHash: string): boolean {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM erasures WHERE player_hash = ? LIMIT 1", playerHash).toArray().length > 0;
+  }
+
   /** Brings the alarm forward to `at` unless it is already due by then. */
   private async wakeBy(at: number): Promise<void> {
     if (this.alarmAt !== null && this.alarmAt <= at) return;

@@ -46,3 +46,19 @@ export const ErasureResultSchema = z
     trace_id: z.string().openapi({ example: "tr_4bf92f3577b34da6" }),
   })
   .openapi("ErasureResult");
+
+export const ErasureStatusSchema = z
+  .object({
+    brand_id: z.string().openapi({ example: "brand-eu" }),
+    regions: z.array(
+      z.object({
+        region: z.string().openapi({ example: "EU" }),
+        archive_sweep: z.enum(["pending", "done"]).openapi({
+          description: "`pending` while an erasure of this pseudonym is still at work in the region; `done` when none is",
+          example: "done",
+        }),
+      }),
+    ),
+    trace_id: z.string().openapi({ example: "tr_4bf92f3577b34da6" }),
+  })
+  .openapi("ErasureStatus");

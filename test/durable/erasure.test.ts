@@ -52,6 +52,12 @@ async function putArchive(hourStart: number, players: string[]): Promise<string>
   return key;
 }
 
+async function status(): Promise<unknown> {
+  const res = await call(`/v1/players/brand-eu/${target}/erasure`, { headers: { authorization: `Bearer ${producer}` } });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { regions: unknown }).regions;
+}
+
 /** Every read the erasure must leave alone: sums, ratios, a sketch percentile and distinct counts. */
 async function reads(): Promise<unknown[]> {
   const range = `from=${iso(T0 - 2 * HOUR)}&to=${iso(T0 + 4 * HOUR)}&filters=brand_id:brand-eu,region:EU`;
@@ -119,9 +125,11 @@ describe("erasure of a pseudonym", () => {
       ),
     ).toBe(1);
     expect(await reads()).toEqual(before);
+    expect(await status()).toEqual([{ region: "EU", archive_sweep: "pending" }]);
 
     await housekeeping(Date.now());
     expect(await count("SELECT count(*) AS n FROM erasures")).toBe(0);
+    expect(await status()).toEqual([{ region: "EU", archive_sweep: "done" }]);
     const current = (await archiveLines(archiveKey(PART, NOW_HOUR))) ?? [];
     expect(current.filter((l) => l.player_id === target)).toEqual([]);
     expect(current.length).toBe(archived.filter((e) => e.player_id !== target).length);

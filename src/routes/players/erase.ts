@@ -1,12 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerAuth } from "../../auth/middleware.ts";
-import { authorizeBrand, authorizePartition } from "../../auth/partition.ts";
-import { piiMessage } from "../../domain/validate.ts";
-import { badRequest } from "../../errors.ts";
 import type { Router } from "../../hono.ts";
 import { ErasureParamsSchema, ErasureQuerySchema, ErasureResultSchema } from "../../schemas/players.ts";
 import { problemResponses } from "../../schemas/problem.ts";
 import { tenantRegionStub } from "../../storage/objects.ts";
+import { erasureRegions } from "./regions.ts";
 
 export const route = createRoute({
   method: "delete",
@@ -31,15 +29,7 @@ export function registerPlayerErasure(app: Router) {
   app.openapi(route, async (c) => {
     const { brand_id, player_id } = c.req.valid("param");
     const { region } = c.req.valid("query");
-    const pii = piiMessage(player_id);
-    if (pii)
-      throw badRequest("pii_detected", `${pii}: such ids are never stored`, [{ field: "player_id", code: "pii_detected", message: pii }]);
-    const auth = c.get("auth");
-    let regions: string[];
-    if (region) {
-      await authorizePartition(c.env.DB, auth, brand_id, region);
-      regions = [region];
-    } else regions = (await authorizeBrand(c.env.DB, auth, brand_id)).regions;
+    const regions = await erasureRegions(c, brand_id, player_id, region);
     // One object per (brand, region) erases its own data: nothing crosses regions.
     const results = await Promise.all(
       regions.map(async (r) => ({
