@@ -12,6 +12,8 @@ import { registerEventsBatch } from "./routes/events/batch.ts";
 import { registerEventsImport } from "./routes/events/import.ts";
 import { registerMetricsList } from "./routes/metrics/list.ts";
 import { registerOauthToken } from "./routes/oauth/token.ts";
+import { registerPlayerErasure } from "./routes/players/erase.ts";
+import { registerErasureStatus } from "./routes/players/erasure-status.ts";
 import { registerSchemasList } from "./routes/schemas/list.ts";
 import { registerIngestStats } from "./routes/system/ingest-stats.ts";
 import { registerJwks } from "./routes/well-known/jwks.ts";
@@ -87,6 +89,8 @@ export function buildApp() {
   registerMetricsList(app);
   registerTimeseries(app);
   registerSlice(app);
+  registerPlayerErasure(app);
+  registerErasureStatus(app);
 
   const doc = openApiDocument(app);
   app.get("/openapi.json", (c) => c.json(doc));

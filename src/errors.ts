@@ -76,6 +76,7 @@ export function problemResponse(err: ApiError, traceId?: string, instance?: stri
 /** Hono `onError`: known errors become their problem; anything else a 500 without internals. */
 export function handleError(err: Error, c: Context): Response {
   const traceId = c.get("traceId" as never) as string | undefined;
+  // `instance` answers the caller with its own path; the log names the route pattern only (no pseudonyms).
   const path = new URL(c.req.url).pathname;
   if (err instanceof ApiError) return problemResponse(err, traceId, path);
   // The route pattern, not the path: a path can carry a player id, and logs never hold PII.

@@ -5,15 +5,34 @@ import type { AuthContext } from "./context.ts";
 
 /** The token must grant the tenant and the region; an unknown brand looks the same as a forbidden one. */
 export async function authorizePartition(db: D1Database, auth: AuthContext, tenant: string, region: string): Promise<BrandConfig> {
-  const wildcard = auth.brands.includes("*");
-  if (!wildcard && !auth.brands.includes(tenant)) throw forbidden("tenant_not_allowed", `the token does not grant tenant ${tenant}`);
-  if (!auth.regions.includes("*") && !auth.regions.includes(region))
-    throw forbidden("region_not_allowed", `the token does not grant region ${region}`);
-  const brand = await getBrandConfig(db, tenant);
-  if (!brand || (wildcard && brand.orgId !== auth.orgId))
-    throw forbidden("tenant_not_allowed", `the token does not grant tenant ${tenant}`);
+  if (!grantsBrand(auth, tenant)) throw tenantNotAllowed(tenant);
+  if (!grantsRegion(auth, region)) throw forbidden("region_not_allowed", `the token does not grant region ${region}`);
+  const brand = await grantedBrand(db, auth, tenant);
   if (!isKnownRegion(region) || !brand.regions.includes(region)) {
     throw forbidden("region_not_allowed", `tenant ${tenant} does not operate in region ${region}`);
   }
+  return brand;
+}
+
+/** The tenant and those of its regions the token grants (at least one); refused like authorizePartition. */
+export async function authorizeBrand(
+  db: D1Database,
+  auth: AuthContext,
+  tenant: string,
+): Promise<{ brand: BrandConfig; regions: string[] }> {
+  if (!grantsBrand(auth, tenant)) throw tenantNotAllowed(tenant);
+  const brand = await grantedBrand(db, auth, tenant);
+  const regions = brand.regions.filter((r) => isKnownRegion(r) && grantsRegion(auth, r));
+  if (!regions.length) throw forbidden("region_not_allowed", `the token grants none of the regions of tenant ${tenant}`);
+  return { brand, regions };
+}
+
+const grantsBrand = (auth: AuthContext, tenant: string) => auth.brands.includes("*") || auth.brands.includes(tenant);
+const grantsRegion = (auth: AuthContext, region: string) => auth.regions.includes("*") || auth.regions.includes(region);
+const tenantNotAllowed = (tenant: string) => forbidden("tenant_not_allowed", `the token does not grant tenant ${tenant}`);
+
+async function grantedBrand(db: D1Database, auth: AuthContext, tenant: string): Promise<BrandConfig> {
+  const brand = await getBrandConfig(db, tenant);
+  if (!brand || (auth.brands.includes("*") && brand.orgId !== auth.orgId)) throw tenantNotAllowed(tenant);
   return brand;
 }

@@ -1,3 +1,5 @@
+import { sha256HexSync } from "./canonical.ts";
+
 /**
  * The player pseudonym guard (SPEC §4): ids that look like an e-mail address or a phone number
  * are refused, so personal data never reaches storage. Plain numeric account ids are common in
@@ -18,3 +20,9 @@ export function detectPii(value: string): PiiKind | undefined {
   }
   return undefined;
 }
+
+/**
+ * What an erasure keeps of a pseudonym while its archive sweep runs, and what a status query
+ * sends instead of the pseudonym: its SHA-256 (hex).
+ */
+export const pseudonymHash = (playerId: string): string => sha256HexSync(playerId);

@@ -56,6 +56,12 @@ export function zodRejection(index: number, eventId: string | undefined, error: 
   };
 }
 
+/** Why a player_id is refused as personal data, if it is (never echoing the value). */
+export function piiMessage(playerId: string): string | undefined {
+  const pii = detectPii(playerId);
+  return pii ? `player_id looks like a ${pii === "email" ? "e-mail address" : "phone number"}; send a pseudonym` : undefined;
+}
+
 export function parseEvent(index: number, raw: unknown, ctx: ValidationContext): ParsedEvent | Rejection {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return { index, reason: "invalid_event", field: "", message: "each event must be a JSON object" };
@@ -73,13 +79,8 @@ export function parseEvent(index: number, raw: unknown, ctx: ValidationContext):
 
   // Personal data is named as such even where it would also fail the id format.
   if (typeof obj.player_id === "string") {
-    const pii = detectPii(obj.player_id);
-    if (pii)
-      return reject(
-        "pii_detected",
-        "/player_id",
-        `player_id looks like a ${pii === "email" ? "e-mail address" : "phone number"}; send a pseudonym`,
-      );
+    const pii = piiMessage(obj.player_id);
+    if (pii) return reject("pii_detected", "/player_id", pii);
   }
   const env = EnvelopeSchema.safeParse(obj);
   if (!env.success) return zodRejection(index, eventId, env.error);

@@ -2,7 +2,7 @@ import { HOUR_MS } from "../domain/time.ts";
 import { tierMarks } from "./apply.ts";
 import type { Partition } from "./flush.ts";
 import { setMeta } from "./flush.ts";
-import type { RecentKeys } from "./keys.ts";
+import { clampFoldedSeq, type RecentKeys } from "./keys.ts";
 
 /**
  * Moves raw events past the hot window to R2 as one gzipped NDJSON file per tenant, region and
@@ -51,6 +51,7 @@ export async function archiveAndPrune(
     });
     storage.transactionSync(() => {
       sql.exec("DELETE FROM events WHERE seq <= ?", lastSeq);
+      clampFoldedSeq(sql);
       setMeta(sql, "archived_seq", lastSeq);
     });
   }

@@ -131,6 +131,17 @@ export class KeyOverlay {
   }
 }
 
+/**
+ * A rowid is max(seq) + 1, so deleting the newest hot rows (archiving an idle object's last hour,
+ * an erasure) hands their seqs out again; a reused seq at or below the folded mark would count as
+ * folded and its key would be lost. Only folded rows are ever deleted, so lowering the mark to the
+ * newest remaining row keeps it true. Call inside the deleting transaction.
+ */
+export function clampFoldedSeq(sql: SqlStorage): void {
+  const top = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
+  if (top < foldedSeq(sql)) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('folded_seq', ?)", String(top));
+}
+
 function foldedSeq(sql: SqlStorage): number {
   const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'folded_seq'").toArray()[0];
   return row ? Number(row.value) : 0;

@@ -104,6 +104,15 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   CREATE TABLE outbox_sketch (hour INTEGER NOT NULL, metric TEXT NOT NULL, ${DIM_COLS}, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (hour, metric, ${DIM_KEY}, bucket)) WITHOUT ROWID;
   `,
+  // v7: erasure requests (DELETE /v1/players, see erasure.ts). The raw pseudonym and its tombstone
+  // live here only while the in-object phases run (usually one transaction, so never committed);
+  // the archive sweep matches lines by the pseudonym's SHA-256, and the row goes when it is done.
+  `
+  CREATE TABLE erasures (
+    id INTEGER PRIMARY KEY, player TEXT, tombstone TEXT, player_hash TEXT NOT NULL, requested_at INTEGER NOT NULL,
+    hot_upto INTEGER NOT NULL, phase INTEGER NOT NULL, pos INTEGER NOT NULL, end_pos INTEGER NOT NULL, span INTEGER NOT NULL,
+    events_deleted INTEGER NOT NULL DEFAULT 0, facts_erased INTEGER NOT NULL DEFAULT 0, archive_cursor TEXT NOT NULL DEFAULT '');
+  `,
 ];
 
 /** Applies the migrations an object's store has not seen yet; every object class keeps its own list. */

@@ -3,7 +3,10 @@ import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/qu
 import { REGION_PLACEMENT } from "../domain/regions.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { regionTiers } from "../storage/tiers.ts";
+import { tierMarks } from "./apply.ts";
 import { archiveAndPrune } from "./archive.ts";
+import { type ErasureOutcome, eraseStep, erasureOutcome, startErasure, unfinishedErasures } from "./erasure.ts";
+import { sweepArchives } from "./erasure-sweep.ts";
 import { CLOSE_MARGIN_MS, flushTiers, partitionOf, setMeta } from "./flush.ts";
 import { GroupCommitter } from "./group-commit.ts";
 import { IDEMPOTENCY_TTL_MS, type IngestOutcome, type IngestRequest } from "./ingest.ts";
@@ -14,6 +17,8 @@ import { type ObjectStats, objectStats } from "./stats.ts";
 
 /** While data flows, tiers are looked after every minute; an idle object wakes at each hour's close. */
 const BUSY_ALARM_MS = 60_000;
+/** An archive sweep starts promptly after an erasure. */
+const ERASURE_ALARM_MS = 1_000;
 
 /**
  * One SQLite-backed object per (tenant, region): the single writer that dedupes ingestion and
@@ -49,12 +54,46 @@ export class TenantRegionObject extends DurableObject<Env> {
       setMeta(sql, "late_horizon_days", req.lateHorizonDays);
     }
     const outcome = await this.committer.submit(req);
-    const soon = Date.now() + BUSY_ALARM_MS;
-    if (this.alarmAt === null || this.alarmAt > soon) {
-      this.alarmAt = soon;
-      await this.ctx.storage.setAlarm(soon);
-    }
+    await this.wakeBy(Date.now() + BUSY_ALARM_MS);
     return outcome;
+  }
+
+  /**
+   * Erases one pseudonym (SPEC §8, erasure.ts): its hot events go, its facts are re-keyed to a
+   * tombstone, aggregates stay. Steps of a large object yield to ingestion in between. Erasing
+   * again is harmless (nothing left: zero counts).
+   */
+  async erasePlayer(req: { tenant: string; region: string; playerId: string }): Promise<ErasureOutcome> {
+    this.assertResidency(req.region);
+    const storage = this.ctx.storage;
+    const sql = storage.sql;
+    // The rows about to go back the unfolded dedup keys: fold them first, so that a redelivery
+    // of an erased event is still a duplicate, never a new event.
+    this.keys.fold(storage);
+    let id = 0;
+    let done = storage.transactionSync(() => {
+      id = startErasure(sql, req.playerId, Date.now());
+      return eraseStep(sql, id);
+    });
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      done = storage.transactionSync(() => eraseStep(sql, id));
+    }
+    const outcome = storage.transactionSync(() => erasureOutcome(sql, id, tierMarks(sql).archivedSeq > 0));
+    if (outcome.archive_sweep === "pending") await this.wakeBy(Date.now() + ERASURE_ALARM_MS);
+    return outcome;
+  }
+
+  /** Whether an erasure of the pseudonym with this SHA-256 is still at work here (its hash is all the object keeps). */
+  erasurePending(playerHash: string): boolean {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM erasures WHERE player_hash = ? LIMIT 1", playerHash).toArray().length > 0;
+  }
+
+  /** Brings the alarm forward to `at` unless it is already due by then. */
+  private async wakeBy(at: number): Promise<void> {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   /** Sums, sketches or distinct counts per bucket and group over the object's tiers (reads.ts). */
@@ -92,15 +131,22 @@ export class TenantRegionObject extends DurableObject<Env> {
    * window. Returns whether work remains.
    */
   async housekeeping(now: number): Promise<boolean> {
-    const sql = this.ctx.storage.sql;
-    this.keys.fold(this.ctx.storage);
+    const storage = this.ctx.storage;
+    const sql = storage.sql;
+    this.keys.fold(storage);
     sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
+    // An erasure interrupted by a restart finishes here, a bounded step at a time.
+    const [unfinished] = unfinishedErasures(sql);
+    if (unfinished !== undefined) storage.transactionSync(() => eraseStep(sql, unfinished));
+    const erasing = unfinishedErasures(sql).length > 0;
     const part = partitionOf(sql);
-    if (!part) return false;
+    if (!part) return erasing;
     const tiers = regionTiers(this.env, part.region);
-    const flushing = await flushTiers(this.ctx.storage, tiers.agg, part, now);
-    const archiving = await archiveAndPrune(this.ctx.storage, tiers.archive, part, this.keys, now, this.hotWindowMs());
-    return flushing || archiving;
+    const flushing = await flushTiers(storage, tiers.agg, part, now);
+    const archiving = await archiveAndPrune(storage, tiers.archive, part, this.keys, now, this.hotWindowMs());
+    // After archiving: a file it wrote while an erasure ran is complete before the sweep lists.
+    const sweeping = await sweepArchives(storage, tiers.archive, part);
+    return flushing || archiving || erasing || sweeping;
   }
 
   override async alarm(): Promise<void> {

@@ -95,6 +95,9 @@ export const CURRENT_SCHEMA_VERSION = "1.0.0";
 export const DIMENSIONS = ["provider_id", "game_id", "method", "currency", "device", "geo"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
+/** One rule for a pseudonym wherever it comes in (events, erasure); validate.ts adds the PII guard. */
+export const PlayerIdSchema = id("Pseudonymous player id; e-mails and phone numbers are refused", "p_19f3");
+
 export const EnvelopeSchema = z
   .looseObject({
     event_id: z.uuid().openapi({ description: "UUID; the dedup key", example: "5b7f2c1e-3f3a-4e0b-9a39-0c5f8b1d2e77" }),
@@ -106,7 +109,7 @@ export const EnvelopeSchema = z
       .string()
       .regex(/^[A-Z]{2,8}$/)
       .openapi({ description: "Data-residency region", example: "EU" }),
-    player_id: id("Pseudonymous player id; e-mails and phone numbers are refused", "p_19f3"),
+    player_id: PlayerIdSchema,
     trace_id: z.string().min(1).max(128).optional().openapi({ description: "Generated when absent" }),
     schema_version: z
       .string()

@@ -135,6 +135,26 @@ describe("TenantRegionObject", () => {
     expect(afterRestart).toMatchObject({ body: { accepted: 1, duplicates: 2, conflicts: 1 } });
   });
 
+  it("keeps deduping events that arrive after the hot store was emptied, across a restart", async () => {
+    const stub = tenantRegionStub(env, "brand-seq-reuse", "EU");
+    await stub.ingest(request([fact(), fact(), fact()]));
+    // Archiving past the hot window empties the hot store: SQLite then hands out seq 1 again.
+    await runInDurableObject(stub, async (instance: TenantRegionObject) => {
+      for (let k = 0; k < 10 && (await instance.housekeeping(Date.now() + 50 * 3_600_000)); k++);
+    });
+    expect((await stub.stats()).events_hot).toBe(0);
+    const late = fact();
+    expect(await stub.ingest(request([late]))).toMatchObject({ body: { accepted: 1 } });
+    await runInDurableObject(stub, (instance: TenantRegionObject, state) => {
+      (instance as unknown as { keys: RecentKeys }).keys.fold(state.storage);
+    });
+    expect(await stub.ingest(request([late]))).toMatchObject({ body: { accepted: 0, duplicates: 1 } });
+    const later = fact();
+    await stub.ingest(request([later]));
+    await evictDurableObject(stub);
+    expect(await stub.ingest(request([late, later]))).toMatchObject({ body: { accepted: 0, duplicates: 2 } });
+  });
+
   it("restates the deposit-success bucket of the intent when the capture arrives later", async () => {
     const stub = tenantRegionStub(env, "brand-funnel", "EU");
     const intentAt = Date.now() - 3_600_000;

@@ -7,7 +7,7 @@ import { betSettled, iso } from "../helpers/events.ts";
  */
 export interface RouteCase {
   family: string;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   path: () => string;
   /** null: any valid token. */
   scope: Scope | null;
@@ -41,6 +41,8 @@ export const ROUTES: RouteCase[] = [
   { family: "ingestion", method: "GET", path: () => "/v1/ingest/stats?brand_id=brand-eu&region=EU", scope: "events:write", ok: 200 },
   { family: "analytics", method: "GET", path: read("timeseries", "&granularity=1h"), scope: "analytics:read", ok: 200 },
   { family: "analytics", method: "GET", path: read("slice", "&dim=provider_id"), scope: "analytics:read", ok: 200 },
+  { family: "players", method: "DELETE", path: () => "/v1/players/brand-eu/p_security", scope: "events:write", ok: 202 },
+  { family: "players", method: "GET", path: () => "/v1/players/brand-eu/p_security/erasure", scope: "events:write", ok: 200 },
   { family: "catalog", method: "GET", path: () => "/v1/metrics", scope: "analytics:read", ok: 200 },
   { family: "catalog", method: "GET", path: () => "/v1/schemas", scope: null, ok: 200 },
 ];

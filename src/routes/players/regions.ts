@@ -1,0 +1,20 @@
+import type { Context } from "hono";
+import { authorizeBrand, authorizePartition } from "../../auth/partition.ts";
+import { piiMessage } from "../../domain/validate.ts";
+import { badRequest } from "../../errors.ts";
+import type { AppEnv } from "../../hono.ts";
+
+/**
+ * The (brand, region) objects an erasure request addresses: every region of the brand the token
+ * grants, or the one `region` names. A brand outside the grant is a 403 whether or not it exists.
+ * A player_id that looks like personal data is refused as at ingestion: it can never be stored.
+ */
+export async function erasureRegions(c: Context<AppEnv>, brandId: string, playerId: string, region: string | undefined): Promise<string[]> {
+  const pii = piiMessage(playerId);
+  if (pii)
+    throw badRequest("pii_detected", `${pii}: such ids are never stored`, [{ field: "player_id", code: "pii_detected", message: pii }]);
+  const auth = c.get("auth");
+  if (!region) return (await authorizeBrand(c.env.DB, auth, brandId)).regions;
+  await authorizePartition(c.env.DB, auth, brandId, region);
+  return [region];
+}
