@@ -1,9 +1,15 @@
 import { buildApp } from "./app.ts";
+import { absorbStagedChains } from "./audit/sweep.ts";
 
+export { AuditObject } from "./durable/audit.ts";
 export { TenantRegionObject } from "./durable/tenant-region.ts";
 
 const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  // Cron (wrangler.toml [triggers]): chains with staged admin-CLI records absorb them.
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(absorbStagedChains(env));
+  },
 } satisfies ExportedHandler<Env>;

@@ -106,12 +106,13 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   `,
 ];
 
-export function migrate(sql: SqlStorage): number {
+/** Runs the pending entries of a versioned migration list (this object's by default; AuditObject has its own). */
+export function migrate(sql: SqlStorage, migrations: readonly string[] = OBJECT_MIGRATIONS): number {
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
   const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
   let version = row ? Number(row.value) : 0;
-  for (; version < OBJECT_MIGRATIONS.length; version++) {
-    sql.exec(OBJECT_MIGRATIONS[version] ?? "");
+  for (; version < migrations.length; version++) {
+    sql.exec(migrations[version] ?? "");
     sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version + 1));
   }
   return version;
