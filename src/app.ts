@@ -1,10 +1,13 @@
 import { createMiddleware } from "hono/factory";
+import { auditTrail } from "./audit/trail.ts";
 import { randomToken } from "./auth/crypto.ts";
 import { ApiError, handleError } from "./errors.ts";
 import { type AppEnv, createRouter } from "./hono.ts";
 import { openApiDocument } from "./openapi.ts";
 import { registerSlice } from "./routes/analytics/slice.ts";
 import { registerTimeseries } from "./routes/analytics/timeseries.ts";
+import { registerAuditList } from "./routes/audit/list.ts";
+import { registerAuditVerify } from "./routes/audit/verify.ts";
 import { registerDocs } from "./routes/docs/reference.ts";
 import { registerEventsBatch } from "./routes/events/batch.ts";
 import { registerEventsImport } from "./routes/events/import.ts";
@@ -42,6 +45,7 @@ const trace = createMiddleware<AppEnv>(async (c, next) => {
 export function buildApp() {
   const app = createRouter();
   app.use("*", trace);
+  app.use("*", auditTrail());
   app.onError(handleError);
   app.notFound((c) => {
     throw new ApiError(404, "not_found", "Not found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
@@ -57,6 +61,8 @@ export function buildApp() {
   registerMetricsList(app);
   registerTimeseries(app);
   registerSlice(app);
+  registerAuditList(app);
+  registerAuditVerify(app);
 
   const doc = openApiDocument(app);
   app.get("/openapi.json", (c) => c.json(doc));

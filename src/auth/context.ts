@@ -27,4 +27,10 @@ export interface AuthVariables {
   receivedAt: number;
   /** Time the guard (token verification, revocation, mTLS and scope checks) took, ms. */
   guardMs: number;
+  /** Brands the request touched, set by routes once the grant allowed them: whose audit chains record it. */
+  auditBrands?: string[];
+  /** Rows the request scanned or ingested, when the route knows (reads also say it in x-rows-scanned). */
+  auditRows?: number;
+  /** The audited action, when the route names it (otherwise derived from the route pattern). */
+  auditAction?: string;
 }

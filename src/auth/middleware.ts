@@ -58,9 +58,10 @@ export function bearerAuth(options: BearerAuthOptions) {
         "token is bound to a client certificate that this request did not present",
       );
     }
+    // Set before the scope check: a verified caller refused for scope is still audited (SPEC §8).
+    c.set("auth", auth);
     const missing = options.scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length) throw forbidden("insufficient_scope", `token lacks scope ${missing.join(" ")}`);
-    c.set("auth", auth);
     c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
     await next();
   });

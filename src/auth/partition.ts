@@ -17,3 +17,13 @@ export async function authorizePartition(db: D1Database, auth: AuthContext, tena
   }
   return brand;
 }
+
+/** A brand the token grants, regions aside (audit reads); unknown and forbidden look the same. */
+export async function authorizeBrand(db: D1Database, auth: AuthContext, brandId: string): Promise<void> {
+  if (auth.brands.includes(brandId)) return;
+  if (auth.brands.includes("*")) {
+    const brand = await getBrandConfig(db, brandId);
+    if (brand && brand.orgId === auth.orgId) return;
+  }
+  throw forbidden("tenant_not_allowed", `the token does not grant tenant ${brandId}`);
+}
