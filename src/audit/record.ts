@@ -76,8 +76,15 @@ const ACTIONS: Record<string, string> = {
   "GET /v1/audit/verify": "audit.verify",
 };
 
+/** Families of routes by prefix, so routes added later (exports, downloads, erasure) are named too. */
+const PREFIXES: [string, string][] = [
+  ["POST /v1/exports", "export"],
+  ["GET /v1/exports/", "download"],
+  ["DELETE /v1/players/", "erasure"],
+];
+
 export function actionFor(route: string): string {
-  return ACTIONS[route] ?? (route.startsWith("GET ") ? "read" : "write");
+  return ACTIONS[route] ?? PREFIXES.find(([p]) => route.startsWith(p))?.[1] ?? (route.startsWith("GET ") ? "read" : "write");
 }
 
 /** The problem code of an error outcome: the route's ApiError, or the generic 500. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { actionFor, auditFilters } from "../../src/audit/record.ts";
 import {
   type AuditInput,
   type AuditRecord,
@@ -98,5 +99,38 @@ describe("audit hash chain", () => {
     // The last record dropped: nothing after it can tell, the object's head can.
     expect(verifyChain(CHAIN, rows.slice(0, 4), head).first_broken).toEqual({ seq: 5, reason: "head_mismatch" });
     expect(verifyChain(CHAIN, rows, { seq: 5, hash: "f".repeat(64) }).first_broken).toEqual({ seq: 5, reason: "head_mismatch" });
+  });
+});
+
+describe("audit record fields", () => {
+  it("keeps whitelisted parameters only, known filter dimensions only, and no personal data", () => {
+    expect(
+      auditFilters({
+        metric: "ggr",
+        from: "2026-11-21",
+        to: "2026-11-22T00:00:00Z",
+        limit: "20",
+        filters: "brand_id:b1,player_id:p_42,provider_id:netent",
+        brand_id: "someone@example.com",
+        player_id: "p_42",
+        client_secret: "s3cret",
+      }),
+    ).toEqual({
+      metric: "ggr",
+      from: "2026-11-21",
+      to: "2026-11-22T00:00:00Z",
+      limit: "20",
+      filters: "brand_id:b1,provider_id:netent",
+      brand_id: "[redacted]",
+    });
+    expect(auditFilters({ from: "+44 20 7946 0958", limit: "12345678901" })).toEqual({ from: "[invalid]", limit: "[invalid]" });
+  });
+
+  it("names actions from the route pattern", () => {
+    expect(actionFor("GET /v1/analytics/timeseries")).toBe("read");
+    expect(actionFor("POST /v1/events:batch")).toBe("ingest.batch");
+    expect(actionFor("GET /v1/exports/:id")).toBe("download");
+    expect(actionFor("DELETE /v1/players/:brand_id/:player_id")).toBe("erasure");
+    expect(actionFor("POST /v1/webhooks")).toBe("write");
   });
 });
