@@ -88,6 +88,10 @@ async function main(argv: string[]): Promise<number> {
     console.error(`error: ${msg}`);
     if (/FOREIGN KEY constraint failed/.test(msg)) {
       console.error("hint: the organisation, brand or region it refers to does not exist yet");
+    } else if (/no such table: audit_pending/.test(msg)) {
+      console.error(
+        `hint: apply the migrations first: npx wrangler d1 migrations apply DB ${rest.includes("--remote") ? "--remote" : "--local"}`,
+      );
     } else if (/UNIQUE constraint failed/.test(msg)) {
       console.error("hint: that id exists already");
     }

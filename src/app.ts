@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
+import { auditTrail } from "./audit/trail.ts";
 import { randomToken } from "./auth/crypto.ts";
 import { rateLimit } from "./auth/rate-limit.ts";
 import { ApiError, handleError, problemResponse } from "./errors.ts";
@@ -7,6 +8,8 @@ import { type AppEnv, createRouter } from "./hono.ts";
 import { openApiDocument } from "./openapi.ts";
 import { registerSlice } from "./routes/analytics/slice.ts";
 import { registerTimeseries } from "./routes/analytics/timeseries.ts";
+import { registerAuditList } from "./routes/audit/list.ts";
+import { registerAuditVerify } from "./routes/audit/verify.ts";
 import { registerDocs } from "./routes/docs/reference.ts";
 import { registerEventsBatch } from "./routes/events/batch.ts";
 import { registerEventsImport } from "./routes/events/import.ts";
@@ -72,6 +75,7 @@ export function buildApp() {
   const app = createRouter();
   app.use("*", trace);
   app.use("*", rateLimit());
+  app.use("*", auditTrail());
   app.onError(handleError);
   // Returned, not thrown: a throw here would skip the after-phase of the middleware above it.
   app.notFound((c) => {
@@ -91,6 +95,8 @@ export function buildApp() {
   registerSlice(app);
   registerPlayerErasure(app);
   registerErasureStatus(app);
+  registerAuditList(app);
+  registerAuditVerify(app);
 
   const doc = openApiDocument(app);
   app.get("/openapi.json", (c) => c.json(doc));

@@ -36,9 +36,10 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   const vars = devVars();
   const edgeConfig = topology === "split" ? ["-c", "bench/wrangler.edge.toml"] : [];
   const objectsState = join(persistTo, "objects");
-  // Each process has its own local D1 files; the aggregate tier is the objects' (they write and read it).
+  // Each process has its own local D1 files; the aggregate tier is the objects' (they write and read
+  // it), and so is the audit trail's D1 copy (the audit objects write audit_log in their DB).
   const targets: [string, string[], string[]][] = [[edgeState, edgeConfig, ["DB", "AGG_EU", "AGG_UK"]]];
-  if (topology === "split") targets.push([objectsState, ["-c", "bench/wrangler.objects.toml"], ["AGG_EU", "AGG_UK"]]);
+  if (topology === "split") targets.push([objectsState, ["-c", "bench/wrangler.objects.toml"], ["DB", "AGG_EU", "AGG_UK"]]);
   const extra = topology === "split" ? Array.from({ length: extraEdges }, (_, k) => join(persistTo, `edge-${k + 1}`)) : [];
   for (const state of extra) targets.push([state, edgeConfig, ["DB"]]);
   for (const [state, config, dbs] of targets) {

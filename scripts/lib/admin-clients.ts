@@ -1,6 +1,7 @@
 import { SCOPES, type Scope } from "../../src/auth/context.ts";
 import { hashSecret, randomToken } from "../../src/auth/crypto.ts";
 import { ROLE_SCOPES } from "../../src/auth/roles.ts";
+import { chainForGrant, orgChain, SYSTEM_CHAIN } from "../../src/domain/audit-chain.ts";
 import { DIMENSIONS } from "../../src/schemas/events.ts";
 import {
   type ClientInput,
@@ -11,6 +12,7 @@ import {
   rotateClientSecret,
 } from "../../src/storage/control-plane.ts";
 import { type Command, checkId, checkRegionCode, type Flags, integer, list, many, optional, required, UsageError } from "./admin-args.ts";
+import { audited, auditedClient } from "./admin-audit.ts";
 import { type D1Target, execute, query } from "./admin-d1.ts";
 
 /** A fresh 256-bit secret and the hash that is all D1 ever stores of it. */
@@ -129,7 +131,10 @@ export const clientCreate: Command = {
     if (name) input.name = name;
     if (m) input.metrics = m;
     if (d) input.dimensions = d;
-    await execute(target, [createClient(input, Date.now())]);
+    await execute(target, [
+      createClient(input, Date.now()),
+      audited(chainForGrant(input.orgId, input.brands), "client create", { client_id: input.id, org_id: input.orgId, role }),
+    ]);
     // The only time the secret is visible: D1 keeps its hash.
     return { client_id: input.id, client_secret: secret, role, scopes: input.scopes };
   },
@@ -142,7 +147,7 @@ export const clientRotate: Command = {
     const id = checkId(required(flags, "id"), "client id");
     await existing(target, id);
     const { secret, hash } = await newSecret();
-    await execute(target, [rotateClientSecret(id, hash, Date.now())]);
+    await execute(target, [rotateClientSecret(id, hash, Date.now()), auditedClient(id, "client rotate-secret")]);
     return { client_id: id, client_secret: secret };
   },
 };
@@ -153,7 +158,7 @@ export const clientRevoke: Command = {
   async run(flags, target) {
     const id = checkId(required(flags, "id"), "client id");
     const { status } = await existing(target, id);
-    if (status !== "revoked") await execute(target, [revokeClient(id, Date.now())]);
+    if (status !== "revoked") await execute(target, [revokeClient(id, Date.now()), auditedClient(id, "client revoke")]);
     return { client_id: id, status: "revoked", was: status };
   },
 };
@@ -166,7 +171,14 @@ export const clientList: Command = {
   options: { org: { type: "string" } },
   async run(flags, target) {
     const org = optional(flags, "org");
-    const rows = await query<Record<string, unknown>>(target, listClients(org === undefined ? undefined : checkId(org, "organisation id")));
+    const orgId = org === undefined ? undefined : checkId(org, "organisation id");
+    // Listing grants is an admin read: its record is staged in the same command.
+    const record = audited(
+      orgId === undefined ? SYSTEM_CHAIN : orgChain(orgId),
+      "client list",
+      orgId === undefined ? {} : { org_id: orgId },
+    );
+    const rows = await query<Record<string, unknown>>(target, listClients(orgId), [record]);
     // Grants are stored as JSON text and times as epoch ms: print both readably.
     return rows.map((row) =>
       Object.fromEntries(

@@ -134,8 +134,8 @@ export async function execute(t: D1Target, statements: Statement[]): Promise<voi
   }
 }
 
-/** Rows of one read statement. */
-export async function query<T>(t: D1Target, s: Statement): Promise<T[]> {
-  const out = await d1(t, ["--command", renderStatement(s)]);
+/** Rows of one read statement; `before` runs first in the same command (an audited read's record). */
+export async function query<T>(t: D1Target, s: Statement, before: Statement[] = []): Promise<T[]> {
+  const out = await d1(t, ["--command", [...before, s].map(renderStatement).join("\n")]);
   return (out.at(-1)?.results ?? []) as T[];
 }

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import type { Scope } from "../../src/auth/context.ts";
 import { hashSecret } from "../../src/auth/crypto.ts";
 import { ROLE_SCOPES } from "../../src/auth/roles.ts";
+import { orgChain } from "../../src/domain/audit-chain.ts";
 import { REGION_PLACEMENT } from "../../src/domain/regions.ts";
 import {
   type ClientInput,
@@ -19,6 +20,7 @@ import {
 import { GAMES } from "../sim/catalog.ts";
 import { FX_CURRENCIES, fxRate } from "../sim/fx.ts";
 import { checkRate } from "./admin-args.ts";
+import { audited } from "./admin-audit.ts";
 import { newSecret } from "./admin-clients.ts";
 import { type D1Target, execute, query, ROOT } from "./admin-d1.ts";
 
@@ -169,7 +171,13 @@ export async function seedDemo(
   }
 
   const fx = demoFxStatements(now);
-  await execute(target, [...statements, ...fx, ...(opts.extra ?? [])]);
+  const changed = report.filter((r) => r.secret !== "kept").length;
+  const record = audited(orgChain(DEMO_ORG), "demo seed", {
+    org_id: DEMO_ORG,
+    clients: String(report.length),
+    secrets_issued: String(changed),
+  });
+  await execute(target, [...statements, ...fx, ...(opts.extra ?? []), record]);
   // Written only after D1 accepted the secrets, so the file never holds secrets D1 lacks.
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify({ clients: credentials }, null, 2)}\n`, { mode: 0o600 });

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { brandChain } from "../../src/domain/audit-chain.ts";
 import { upsertFxRate } from "../../src/storage/control-plane.ts";
 import { type Command, checkCurrency, checkDay, checkId, checkRate, required, UsageError } from "./admin-args.ts";
+import { audited } from "./admin-audit.ts";
 import { execute } from "./admin-d1.ts";
 
 export interface FxRow {
@@ -50,7 +52,10 @@ export const fxSet: Command = {
       currency: checkCurrency(required(flags, "currency")),
       rate: checkRate(required(flags, "rate")),
     };
-    await execute(target, [upsertFxRate(brand, row.day, row.currency, row.rate)]);
+    await execute(target, [
+      upsertFxRate(brand, row.day, row.currency, row.rate),
+      audited(brandChain(brand), "fx set", { brand_id: brand, day: row.day, currency: row.currency }),
+    ]);
     return { brand_id: brand, ...row };
   },
 };
@@ -68,10 +73,10 @@ export const fxLoad: Command = {
       throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
     }
     const rows = parseFxCsv(text);
-    await execute(
-      target,
-      rows.map((r) => upsertFxRate(brand, r.day, r.currency, r.rate)),
-    );
+    await execute(target, [
+      ...rows.map((r) => upsertFxRate(brand, r.day, r.currency, r.rate)),
+      audited(brandChain(brand), "fx load", { brand_id: brand, rates: String(rows.length) }),
+    ]);
     const days = rows.map((r) => r.day).sort();
     return {
       brand_id: brand,

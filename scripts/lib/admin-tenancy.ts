@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { brandChain, orgChain, SYSTEM_CHAIN } from "../../src/domain/audit-chain.ts";
 import { REGION_PLACEMENT } from "../../src/domain/regions.ts";
 import { createBrand, createOrganization, createRegion, retireSigningKey } from "../../src/storage/control-plane.ts";
 import {
@@ -14,6 +15,7 @@ import {
   required,
   UsageError,
 } from "./admin-args.ts";
+import { audited } from "./admin-audit.ts";
 import { execute, ROOT } from "./admin-d1.ts";
 
 const JURISDICTIONS = ["eu", "fedramp"];
@@ -34,7 +36,7 @@ export const orgCreate: Command = {
   async run(flags, target) {
     const id = checkId(required(flags, "id"), "organisation id");
     const name = required(flags, "name");
-    await execute(target, [createOrganization(id, name, Date.now())]);
+    await execute(target, [createOrganization(id, name, Date.now()), audited(orgChain(id), "org create", { org_id: id })]);
     return { id, name };
   },
 };
@@ -62,7 +64,7 @@ export const regionCreate: Command = {
       // The Worker only routes regions listed in src/domain/regions.ts.
       console.error(`warning: add ${code} to REGION_PLACEMENT before the Worker will accept events for it`);
     }
-    await execute(target, [createRegion(code, jurisdiction, hint, Date.now())]);
+    await execute(target, [createRegion(code, jurisdiction, hint, Date.now()), audited(SYSTEM_CHAIN, "region create", { region: code })]);
     return { code, jurisdiction, location_hint: hint };
   },
 };
@@ -96,7 +98,10 @@ export const brandCreate: Command = {
         session_min_minutes: integer(sessionMin, "session-min-minutes", 0, 1440),
       },
     };
-    await execute(target, createBrand(brand, Date.now()));
+    await execute(target, [
+      ...createBrand(brand, Date.now()),
+      audited(brandChain(brand.id), "brand create", { brand_id: brand.id, org_id: brand.orgId, regions: regions.join(",") }),
+    ]);
     return brand;
   },
 };
@@ -128,7 +133,7 @@ export const keysRotate: Command = {
     const ttl = tokenTtlSeconds(target.env);
     const now = Date.now();
     const statement = retireSigningKey(now, ttl);
-    await execute(target, [statement]);
+    await execute(target, [statement, audited(SYSTEM_CHAIN, "keys rotate")]);
     return {
       retired_at: new Date(now).toISOString(),
       old_key_verifies_until: new Date(Number(statement.params[1])).toISOString(),

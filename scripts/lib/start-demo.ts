@@ -52,6 +52,8 @@ export function banner(b: BannerInput): string {
   const tokenCurl = `curl -s -u ${producer?.client_id}:${producer?.client_secret} -d grant_type=client_credentials ${b.base}/oauth/token`;
   const analyst = b.credentials.find((c) => c.role === "analyst");
   const readTokenCurl = `curl -s -u ${analyst?.client_id}:${analyst?.client_secret} -d grant_type=client_credentials ${b.base}/oauth/token`;
+  const auditor = b.credentials.find((c) => c.role === "auditor");
+  const auditTokenCurl = `curl -s -u ${auditor?.client_id}:${auditor?.client_secret} -d grant_type=client_credentials ${b.base}/oauth/token`;
   // The last 24 whole hours: the simulator's history and live stream fill them.
   const hour = 3_600_000;
   const to = new Date((Math.floor(Date.now() / hour) + 1) * hour).toISOString().replace(".000", "");
@@ -81,6 +83,11 @@ export function banner(b: BannerInput): string {
     "Read GGR per hour by provider (analyst token; see /v1/metrics for every metric):",
     `  READ=$(${readTokenCurl} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
     `  curl -s "${b.base}/v1/analytics/timeseries?metric=ggr&granularity=1h&from=${from}&to=${to}&group_by=provider_id&filters=brand_id:brand-eu,region:EU" -H "Authorization: Bearer $READ"`,
+    "",
+    "Audit trail of brand-eu, and its verification (auditor token; npm run audit:verify -- --brand brand-eu):",
+    `  AUDIT=$(${auditTokenCurl} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+    `  curl -s "${b.base}/v1/audit?brand_id=brand-eu&limit=20" -H "Authorization: Bearer $AUDIT"`,
+    `  curl -s "${b.base}/v1/audit/verify?brand_id=brand-eu" -H "Authorization: Bearer $AUDIT"`,
     "",
     "Logs:",
     `  wrangler   ${rel(b.wranglerLog)}`,

@@ -36,4 +36,10 @@ export interface AuthVariables {
   rateLimit?: HitResult;
   /** The caller's limits, for routes that count the request themselves (ingestion). */
   ratePolicy?: RatePolicy;
+  /** Brands the request touched, set by routes once the grant allowed them: whose audit chains record it. */
+  auditBrands?: string[];
+  /** Rows the request scanned or ingested, when the route knows (reads also say it in x-rows-scanned). */
+  auditRows?: number;
+  /** The audited action, when the route names it (otherwise derived from the route pattern). */
+  auditAction?: string;
 }

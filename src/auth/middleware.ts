@@ -81,10 +81,11 @@ export function bearerAuth(options: BearerAuthOptions) {
         "token is bound to a client certificate that this request did not present",
       );
     }
-    const missing = options.scopes.filter((s) => !auth.scopes.includes(s));
-    if (missing.length) throw forbidden("insufficient_scope", `token lacks scope ${missing.join(" ")}`);
+    // Set before the scope check: a verified caller refused for scope is still audited (SPEC §8).
     c.set("auth", auth);
     c.set("ratePolicy", status.policy);
+    const missing = options.scopes.filter((s) => !auth.scopes.includes(s));
+    if (missing.length) throw forbidden("insufficient_scope", `token lacks scope ${missing.join(" ")}`);
     if (options.limit !== "deferred")
       await enforceRateLimit(c, auth, status.policy, limitTargets(c, auth), options.scopes.includes("analytics:read"));
     c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));

@@ -36,3 +36,9 @@ async function grantedBrand(db: D1Database, auth: AuthContext, tenant: string): 
   if (!brand || (auth.brands.includes("*") && brand.orgId !== auth.orgId)) throw tenantNotAllowed(tenant);
   return brand;
 }
+
+/** A brand the token grants, regions aside (audit reads); unknown and forbidden look the same. */
+export async function authorizeBrandAnyRegion(db: D1Database, auth: AuthContext, brandId: string): Promise<void> {
+  if (!grantsBrand(auth, brandId)) throw tenantNotAllowed(brandId);
+  await grantedBrand(db, auth, brandId);
+}

@@ -115,7 +115,7 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Applies the migrations an object's store has not seen yet; every object class keeps its own list. */
+/** Runs the pending entries of a versioned migration list (this object's by default; AuditObject has its own). */
 export function migrate(sql: SqlStorage, migrations: readonly string[] = OBJECT_MIGRATIONS): number {
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
   const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];

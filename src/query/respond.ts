@@ -19,6 +19,11 @@ export async function respondToRead(
   render: (result: ReadResult) => unknown,
   maxAge?: number,
 ): Promise<Response> {
+  // The audit trail records the read in each brand's chain.
+  c.set(
+    "auditBrands",
+    plan.brands.map((b) => b.id),
+  );
   const now = Date.now();
   const started = performance.now();
   const marks: string[] = [];

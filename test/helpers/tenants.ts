@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Scope } from "../../src/auth/context.ts";
 import { hashSecret, randomToken } from "../../src/auth/crypto.ts";
+import type { RatePolicy } from "../../src/domain/rate-limit.ts";
 import {
   type ClientInput,
   createBrand,
@@ -8,6 +9,7 @@ import {
   createOrganization,
   createRegion,
   type Statement,
+  setRatePolicy,
   upsertFxRate,
 } from "../../src/storage/control-plane.ts";
 
@@ -36,7 +38,12 @@ export interface TestClient {
   secret: string;
 }
 
-export async function createTestClient(overrides: Partial<ClientInput> & { scopes: Scope[] }): Promise<TestClient> {
+const TEST_POLICY: RatePolicy = { windows: [{ scope: "token", limit: 100_000, windowSec: 1 }], daily: { requests: 0, rows: 0 } };
+
+export async function createTestClient({
+  ratePolicy,
+  ...overrides
+}: Partial<ClientInput> & { scopes: Scope[]; ratePolicy?: RatePolicy }): Promise<TestClient> {
   const id = overrides.id ?? `c_${randomToken(6)}`;
   const secret = randomToken(32);
   await run([
@@ -53,6 +60,8 @@ export async function createTestClient(overrides: Partial<ClientInput> & { scope
       },
       Date.now(),
     ),
+    // Suites fire bursts from one client; the limits themselves are tested with explicit policies.
+    setRatePolicy(id, JSON.stringify(ratePolicy ?? TEST_POLICY)),
   ]);
   return { id, secret };
 }

@@ -66,6 +66,17 @@ describe("POST /oauth/token", () => {
     }
   });
 
+  it("grants only scopes the client's role may hold, whatever the client row says", async () => {
+    const partner = await createTestClient({ role: "partner", scopes: ["analytics:read", "exports:write", "audit:read"] });
+    expect(decodeJwt(await tokenFor(partner)).scope).toBe("analytics:read");
+    const res = await call(
+      "/oauth/token",
+      form({ grant_type: "client_credentials", client_id: partner.id, client_secret: partner.secret, scope: "audit:read" }),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "invalid_scope" });
+  });
+
   it("publishes JWKS and metadata, and a retired key keeps verifying", async () => {
     const before = await tokenFor(producer);
     const meta = (await (await call("/.well-known/oauth-authorization-server")).json()) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RatePolicy } from "../../src/domain/rate-limit.ts";
+import { policyForRole, policyName, type RatePolicy } from "../../src/domain/rate-limit.ts";
 import type { RateLimiterObject } from "../../src/durable/rate-limiter.ts";
 import { setRatePolicy } from "../../src/storage/control-plane.ts";
 import { betSettled, iso } from "../helpers/events.ts";
@@ -16,9 +16,7 @@ const readOf = (brand: string, region: string) =>
   `/v1/analytics/timeseries?metric=bets&granularity=1h&from=${iso(hour - HOUR)}&to=${iso(hour + HOUR)}&filters=brand_id:${brand},region:${region}`;
 
 async function clientWith(policy: RatePolicy, scopes: ("analytics:read" | "events:write")[] = ["analytics:read"]): Promise<string> {
-  const client = await createTestClient({ scopes });
-  await run([setRatePolicy(client.id, JSON.stringify(policy))]);
-  return tokenFor(client);
+  return tokenFor(await createTestClient({ scopes, ratePolicy: policy }));
 }
 
 const get = (token: string, path = readOf("brand-eu", "EU")) => call(path, { headers: { authorization: `Bearer ${token}` } });
@@ -96,6 +94,21 @@ describe("rate limits", () => {
     }
     expect(refused?.status).toBe(429);
     expect(await refused?.json()).toMatchObject({ code: "quota_exceeded", policy: "daily-rows" });
+  });
+
+  it("applies the role's default policy to a client without its own", async () => {
+    const client = await createTestClient({ role: "partner", scopes: ["analytics:read"] });
+    await run([setRatePolicy(client.id, null)]);
+    const res = await get(await tokenFor(client));
+    expect(res.status).toBe(200);
+    const partner = policyForRole("partner");
+    expect(res.headers.get("ratelimit-policy")).toBe(
+      [
+        ...partner.windows.map((w) => `"${policyName(w)}";q=${w.limit};w=${w.windowSec}`),
+        `"daily";q=${partner.daily.requests};w=86400`,
+        `"daily-rows";q=${partner.daily.rows};w=86400;qu="rows"`,
+      ].join(", "),
+    );
   });
 
   it("puts RateLimit fields on anonymous responses too, counted per client address", async () => {

@@ -43,6 +43,8 @@ export const ROUTES: RouteCase[] = [
   { family: "analytics", method: "GET", path: read("slice", "&dim=provider_id"), scope: "analytics:read", ok: 200 },
   { family: "players", method: "DELETE", path: () => "/v1/players/brand-eu/p_security", scope: "events:write", ok: 202 },
   { family: "players", method: "GET", path: () => "/v1/players/brand-eu/p_security/erasure", scope: "events:write", ok: 200 },
+  { family: "audit", method: "GET", path: () => "/v1/audit?brand_id=brand-eu", scope: "audit:read", ok: 200 },
+  { family: "audit", method: "GET", path: () => "/v1/audit/verify?brand_id=brand-eu", scope: "audit:read", ok: 200 },
   { family: "catalog", method: "GET", path: () => "/v1/metrics", scope: "analytics:read", ok: 200 },
   { family: "catalog", method: "GET", path: () => "/v1/schemas", scope: null, ok: 200 },
 ];

@@ -29,6 +29,7 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
   const items = splitItems(bytes, c.req.header("content-type") ?? "", limits.maxEvents);
   const { tenant, region } = resolvePartition(items.map((i) => (i.ok ? i.value : null)));
   const brand = await authorizePartition(c.env.DB, auth, tenant, region);
+  c.set("auditBrands", [brand.id]);
   const policy = c.get("ratePolicy");
   if (policy) await enforceRateLimit(c, auth, policy, { brands: [tenant], region }, false);
 
@@ -96,6 +97,7 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
   if (outcome.kind === "idempotency_mismatch") {
     throw new ApiError(409, "idempotency_key_reused", "Conflict", "this Idempotency-Key was used in the last 24 h with a different body");
   }
+  c.set("auditRows", outcome.body.accepted + outcome.body.duplicates);
   const doneAt = performance.now();
   // Server-Timing lets producers and the benchmark see where a batch's time goes.
   const headers: Record<string, string> = {

@@ -1,13 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { auditTokenRequest } from "../../audit/token.ts";
 import type { Scope } from "../../auth/context.ts";
 import { constantTimeEqual, hashSecret } from "../../auth/crypto.ts";
 import { presentedThumbprint } from "../../auth/middleware.ts";
 import { roleScopes } from "../../auth/roles.ts";
 import { issueToken } from "../../auth/tokens.ts";
 import { ApiError } from "../../errors.ts";
-import type { Router } from "../../hono.ts";
+import type { AppEnv, Router } from "../../hono.ts";
 import { problemResponses } from "../../schemas/problem.ts";
-import { getClient } from "../../storage/clients.ts";
+import { type ClientRow, getClient } from "../../storage/clients.ts";
 
 const TokenRequest = z.object({
   grant_type: z.string().openapi({ description: "Must be `client_credentials`", example: "client_credentials" }),
@@ -42,6 +44,38 @@ export const route = createRoute({
     ...problemResponses(400, 401),
   },
 });
+
+/** Client authentication (secret, standing, bound certificate) and the scope check, then the token. */
+async function authenticateAndIssue(
+  c: Context<AppEnv>,
+  client: ClientRow | null,
+  secret: string,
+  scope: string | undefined,
+  basic: boolean,
+) {
+  const presented = await hashSecret(secret);
+  // Compare even for unknown clients so timing does not reveal which ids exist.
+  const ok = constantTimeEqual(presented, client?.secret_hash ?? "0".repeat(64));
+  if (!client || !ok || client.status !== "active") throw oauthError(401, "invalid_client", "client authentication failed", basic);
+
+  let x5t: string | undefined;
+  if (client.mtls_thumbprint) {
+    x5t = presentedThumbprint(c.req.raw);
+    if (x5t !== client.mtls_thumbprint)
+      throw oauthError(401, "invalid_client", "this client must present its bound TLS client certificate", basic);
+  }
+  // The role is a ceiling (src/auth/roles.ts): a scope the role may not hold is never granted.
+  const ceiling = roleScopes(client.role);
+  const granted = (JSON.parse(client.scopes) as string[]).filter((s): s is Scope => ceiling.includes(s as Scope));
+  let scopes = granted;
+  if (scope) {
+    const asked = scope.split(/\s+/).filter(Boolean);
+    const extra = asked.filter((s) => !granted.includes(s as Scope));
+    if (extra.length) throw oauthError(400, "invalid_scope", `scope not granted to this client: ${extra.join(" ")}`);
+    scopes = asked as Scope[];
+  }
+  return { client, issued: await issueToken(c.env, client, scopes, x5t) };
+}
 
 /** RFC 6749 §5.2 errors, expressed as problem details with the OAuth `error` member kept. */
 const oauthError = (status: 400 | 401, error: string, description: string, basic = false) =>
@@ -84,30 +118,20 @@ export function registerOauthToken(app: Router) {
       if (!creds) throw oauthError(401, "invalid_client", "client authentication is required", true);
 
       const client = await getClient(c.env.DB, creds.id);
-      const presented = await hashSecret(creds.secret);
-      // Compare even for unknown clients so timing does not reveal which ids exist.
-      const ok = constantTimeEqual(presented, client?.secret_hash ?? "0".repeat(64));
-      if (!client || !ok || client.status !== "active") throw oauthError(401, "invalid_client", "client authentication failed", !!basic);
-
-      let x5t: string | undefined;
-      if (client.mtls_thumbprint) {
-        x5t = presentedThumbprint(c.req.raw);
-        if (x5t !== client.mtls_thumbprint)
-          throw oauthError(401, "invalid_client", "this client must present its bound TLS client certificate", !!basic);
+      try {
+        const { client: known, issued } = await authenticateAndIssue(c, client, creds.secret, form.scope, !!basic);
+        auditTokenRequest(c, known, { status: 200, problem: null, scope: issued.scope });
+        c.header("cache-control", "no-store");
+        c.header("pragma", "no-cache");
+        return c.json(
+          { access_token: issued.token, token_type: "Bearer" as const, expires_in: issued.expiresIn, scope: issued.scope },
+          200,
+        );
+      } catch (err) {
+        // Refusals of a known client id are audited (401 for failed authentication).
+        if (client && err instanceof ApiError) auditTokenRequest(c, client, { status: err.status, problem: err.code, scope: form.scope });
+        throw err;
       }
-      const ceiling = roleScopes(client.role);
-      const granted = (JSON.parse(client.scopes) as string[]).filter((s): s is Scope => ceiling.includes(s as Scope));
-      let scopes = granted;
-      if (form.scope) {
-        const asked = form.scope.split(/\s+/).filter(Boolean);
-        const extra = asked.filter((s) => !granted.includes(s as Scope));
-        if (extra.length) throw oauthError(400, "invalid_scope", `scope not granted to this client: ${extra.join(" ")}`);
-        scopes = asked as Scope[];
-      }
-      const issued = await issueToken(c.env, client, scopes, x5t);
-      c.header("cache-control", "no-store");
-      c.header("pragma", "no-cache");
-      return c.json({ access_token: issued.token, token_type: "Bearer" as const, expires_in: issued.expiresIn, scope: issued.scope }, 200);
     },
     (result): undefined => {
       if (!result.success)

@@ -54,6 +54,7 @@ export function registerIngestStats(app: Router) {
     const { brand_id, region } = c.req.valid("query");
     const auth = c.get("auth");
     await authorizePartition(c.env.DB, auth, brand_id, region);
+    c.set("auditBrands", [brand_id]);
     const stats = await tenantRegionStub(c.env, brand_id, region).stats();
     c.header("cache-control", "no-store");
     return c.json({ brand_id, region, ...stats }, 200);

@@ -1,0 +1,24 @@
+import type { Context } from "hono";
+import { authorizeBrandAnyRegion } from "../auth/partition.ts";
+import { brandChain, orgChain } from "../domain/audit-chain.ts";
+import { badRequest } from "../errors.ts";
+import type { AppEnv } from "../hono.ts";
+
+/**
+ * The one chain an audit read may see: a brand of the grant (403 otherwise, whether or not the
+ * brand exists) or the caller's organisation. The read itself is audited in that chain.
+ */
+export async function readableChain(c: Context<AppEnv>, q: { brand_id?: string | undefined; chain?: "org" | undefined }): Promise<string> {
+  const auth = c.get("auth");
+  if ((q.brand_id === undefined) === (q.chain === undefined)) {
+    throw badRequest("invalid_request", "give exactly one of brand_id and chain=org", [
+      { field: "brand_id", code: "invalid_value", message: "give brand_id or chain=org, not both or neither" },
+    ]);
+  }
+  if (q.brand_id !== undefined) {
+    await authorizeBrandAnyRegion(c.env.DB, auth, q.brand_id);
+    c.set("auditBrands", [q.brand_id]);
+    return brandChain(q.brand_id);
+  }
+  return orgChain(auth.orgId);
+}
