@@ -124,8 +124,9 @@ try {
     no_5xx: Object.keys(status).every((s) => Number(s) < 500),
     all_answered: ok + (status[429] ?? 0) === floodSize,
     hour_window_exact: sortedHour.every((r, k) => r === HOURLY - 1 - k) && ok <= HOURLY,
+    // A window that allowed n requests reported BURST-1 … BURST-n: a lower count is never more frequent.
     burst_windows_exact:
-      burstLeft.every((r) => r >= 0 && r < BURST) && burstCounts.every((n, r) => r === 0 || n <= (burstCounts[r - 1] ?? 0)),
+      burstLeft.every((r) => r >= 0 && r < BURST) && burstCounts.every((n, r) => r === BURST - 1 || n <= (burstCounts[r + 1] ?? 0)),
   };
   const result = {
     bench: "guard",
@@ -141,6 +142,7 @@ try {
       policy: FLOOD,
       status,
       burst_windows_saturated: burstCounts[0],
+      burst_windows_used: burstCounts[BURST - 1],
     },
     checks,
     workerd_peak_rss_mib: server.workerdPids().map((pid) => memoryOf(pid)?.peakMiB ?? 0),

@@ -30,7 +30,7 @@ export interface AuthVariables {
   receivedAt: number;
   /** Time the guard (token verification, revocation, mTLS and scope checks) took, ms. */
   guardMs: number;
-  /** Time of the limiter's round trip, ms (inside guardMs for reads). */
+  /** Time of the limiter's round trip, ms (for GETs it overlaps the answer; Server-Timing `limit`). */
   limitMs?: number;
   /** The limiter's answer for this request: the RateLimit fields every response carries. */
   rateLimit?: HitResult;

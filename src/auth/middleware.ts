@@ -5,7 +5,7 @@ import type { AppEnv } from "../hono.ts";
 import { type ClientStatus, getClientStatus } from "../storage/clients.ts";
 import type { AuthContext, AuthVariables, Scope } from "./context.ts";
 import { thumbprintFromHex } from "./crypto.ts";
-import { enforceRateLimit, type LimitTargets } from "./rate-limit.ts";
+import { admit, countRequest, type LimitTargets, refuseIfOver } from "./rate-limit.ts";
 import { verifyToken } from "./tokens.ts";
 
 export type { AuthVariables };
@@ -86,9 +86,24 @@ export function bearerAuth(options: BearerAuthOptions) {
     c.set("ratePolicy", status.policy);
     const missing = options.scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length) throw forbidden("insufficient_scope", `token lacks scope ${missing.join(" ")}`);
-    if (options.limit !== "deferred")
-      await enforceRateLimit(c, auth, status.policy, limitTargets(c, auth), options.scopes.includes("analytics:read"));
+    if (options.limit === "deferred") {
+      c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
+      return next();
+    }
+    const counted = countRequest(c, auth, status.policy, limitTargets(c, auth), options.scopes.includes("analytics:read"));
+    if (c.req.method !== "GET") {
+      admit(c, await counted);
+      c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
+      return next();
+    }
+    // A read has no side effects: the limiter's round trip overlaps it, and a refusal replaces
+    // its answer (rows are not counted, nothing else happened). Writes wait for the answer first.
     c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
     await next();
+    refuseIfOver(c, await counted);
+    // Server-Timing of reads: how long the overlapped round trip took.
+    const timing = c.res.headers.get("server-timing");
+    const limitMs = c.get("limitMs");
+    if (timing && limitMs !== undefined) c.res.headers.set("server-timing", `${timing}, limit;dur=${limitMs.toFixed(1)}`);
   });
 }

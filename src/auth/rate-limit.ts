@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ANONYMOUS_POLICY, parseWindows, type RatePolicy, rateLimitHeaders } from "../domain/rate-limit.ts";
 import type { HitResult } from "../durable/rate-limiter.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, problemResponse } from "../errors.ts";
 import type { AppEnv } from "../hono.ts";
 import type { AuthContext } from "./context.ts";
 
@@ -19,6 +19,63 @@ export interface LimitTargets {
 
 const limiter = (env: Env, key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 
+/**
+ * Refusals this isolate has seen, until their window resets (at most 30 s, the policy cache's
+ * life): a flood is refused here without a round trip. Still exact: a window's count only grows,
+ * and refused requests are not counted. Only client-wide refusals (token windows, daily quotas)
+ * are kept; a brand's or region's window says nothing about other targets.
+ */
+const refusals = new Map<string, { at: number; until: number; result: HitResult }>();
+const REFUSAL_TTL_MS = 30_000;
+
+/** Counts a request with the caller's limiter; resolves to its answer (or a refusal still in force). */
+export function countRequest(
+  c: Context<AppEnv>,
+  auth: AuthContext,
+  policy: RatePolicy,
+  targets: LimitTargets,
+  checkRows: boolean,
+): Promise<HitResult> {
+  const key = `client:${auth.clientId}`;
+  const now = Date.now();
+  for (const k of checkRows ? [key, `${key}|rows`] : [key]) {
+    const seen = refusals.get(k);
+    if (seen && seen.until > now) return Promise.resolve(aged(seen.result, Math.floor((now - seen.at) / 1000)));
+  }
+  const started = performance.now();
+  return limiter(c.env, key)
+    .hit({ policy, ...targets, checkRows })
+    .then((r) => {
+      c.set("limitMs", performance.now() - started);
+      const e = r.exceeded;
+      if (e && (e.name.startsWith("token-") || e.quota)) {
+        const at = Date.now();
+        refusals.set(e.name === "daily-rows" ? `${key}|rows` : key, {
+          at,
+          until: at + Math.min(e.retryAfter * 1000, REFUSAL_TTL_MS),
+          result: r,
+        });
+      }
+      return r;
+    });
+}
+
+/** A remembered refusal, its reset times moved on by the seconds since. */
+function aged(r: HitResult, seconds: number): HitResult {
+  const less = (t: number) => Math.max(1, t - seconds);
+  return {
+    ...r,
+    statuses: r.statuses.map((s) => ({ ...s, reset: less(s.reset) })),
+    ...(r.exceeded ? { exceeded: { ...r.exceeded, retryAfter: less(r.exceeded.retryAfter) } } : {}),
+  };
+}
+
+/** Records the limiter's answer on the request (its RateLimit fields); a refusal is the 429. */
+export function admit(c: Context<AppEnv>, result: HitResult): void {
+  c.set("rateLimit", result);
+  if (!result.allowed) throw tooManyRequests(result);
+}
+
 export async function enforceRateLimit(
   c: Context<AppEnv>,
   auth: AuthContext,
@@ -26,14 +83,10 @@ export async function enforceRateLimit(
   targets: LimitTargets,
   checkRows: boolean,
 ): Promise<void> {
-  const started = performance.now();
-  const result = await limiter(c.env, `client:${auth.clientId}`).hit({ policy, ...targets, checkRows });
-  c.set("rateLimit", result);
-  c.set("limitMs", performance.now() - started);
-  if (!result.allowed) throw tooManyRequests(result);
+  admit(c, await countRequest(c, auth, policy, targets, checkRows));
 }
 
-function tooManyRequests(r: HitResult): ApiError {
+export function tooManyRequests(r: HitResult): ApiError {
   const e = r.exceeded;
   if (!e) throw new Error("tooManyRequests without an exceeded policy");
   const quota = e.quota;
@@ -73,6 +126,15 @@ async function countAnonymous(c: Context<AppEnv>): Promise<HitResult> {
   return result;
 }
 
+/** Replaces a computed GET answer by the 429 when the limiter refused the request. */
+export function refuseIfOver(c: Context<AppEnv>, result: HitResult): void {
+  c.set("rateLimit", result);
+  if (result.allowed) return;
+  // Cleared first: Hono's res setter would carry the answer's ETag and row count into the 429.
+  c.res = undefined as unknown as Response;
+  c.res = problemResponse(tooManyRequests(result), c.get("traceId"), new URL(c.req.url).pathname);
+}
+
 /** Sets the RateLimit fields on a response, copying it first when its headers are immutable. */
 function withHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
   try {
@@ -87,11 +149,14 @@ function withHeaders(c: Context<AppEnv>, headers: Record<string, string>): void 
 export function rateLimit() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const bearer = /^Bearer\s/i.test(c.req.header("authorization") ?? "");
-    if (!bearer) {
-      const r = await countAnonymous(c);
+    const anonymous = bearer ? null : countAnonymous(c);
+    // As in the guard: a GET's answer is computed beside the round trip and replaced if refused.
+    if (anonymous && c.req.method !== "GET") {
+      const r = await anonymous;
       if (!r.allowed) throw tooManyRequests(r);
     }
     await next();
+    if (anonymous && c.req.method === "GET") refuseIfOver(c, await anonymous);
     // Refused before it was counted: a bad token counts per address, a bad body per client.
     const auth = c.get("auth");
     const policy = c.get("ratePolicy");

@@ -8,6 +8,12 @@ import { migrate } from "./migrations.ts";
 const ABSORB_EVERY_MS = 10_000;
 /** A failed copy or seal is retried this soon from the object's log. */
 const RETRY_MS = 30_000;
+/**
+ * The D1 copy trails the object's log by at most this long on the append path (list, verify and
+ * the alarm copy at once): a record is durable once in the log, and one D1 batch a second instead
+ * of one per request keeps audit work off the objects' thread that serves reads and limits.
+ */
+const COPY_EVERY_MS = 1_000;
 
 interface Pass {
   promise: Promise<void>;
@@ -38,6 +44,9 @@ export class AuditObject extends DurableObject<Env> {
   private absorbedAt = 0;
   private absorbNow = false;
   private sealNow = false;
+  private copyNow = false;
+  private copiedAt = 0;
+  private copyPending = false;
   private failed = false;
   private alarmAt: number | null = null;
 
@@ -50,7 +59,7 @@ export class AuditObject extends DurableObject<Env> {
     });
   }
 
-  /** Resolves once the records are in this object's log (durable) and their D1 copy was tried. */
+  /** Resolves once the records are in this object's log (durable); their D1 copy follows within COPY_EVERY_MS. */
   async append(chain: string, inputs: AuditInput[]): Promise<ChainHead> {
     this.bind(chain);
     this.queue.push(...inputs);
@@ -62,6 +71,7 @@ export class AuditObject extends DurableObject<Env> {
   async sync(chain: string): Promise<ChainHead> {
     this.bind(chain);
     this.absorbNow = true;
+    this.copyNow = true;
     await this.pass();
     return logMarks(this.ctx.storage.sql).head;
   }
@@ -75,6 +85,7 @@ export class AuditObject extends DurableObject<Env> {
     if (!this.chain) return;
     const m = logMarks(this.ctx.storage.sql);
     this.absorbNow = true;
+    this.copyNow = true;
     this.sealNow = m.head.seq > m.sealed && Date.now() - m.sealedAt >= SEAL_EVERY_MS - RETRY_MS;
     await this.pass();
   }
@@ -127,7 +138,12 @@ export class AuditObject extends DurableObject<Env> {
     }
     // A failure here (the object's own storage) rejects the callers: those records are not durable.
     commitRecords(storage, chain, this.queue.splice(0));
-    await this.guard("copy", () => copyToD1(storage, this.env.DB, chain));
+    if (this.copyNow || now - this.copiedAt >= COPY_EVERY_MS) {
+      this.copyNow = false;
+      this.copyPending = false;
+      this.copiedAt = now;
+      await this.guard("copy", () => copyToD1(storage, this.env.DB, chain));
+    } else this.copyPending = true;
     const partial = this.sealNow;
     this.sealNow = false;
     await this.guard("seal", () => sealSegments(storage, this.env.AUDIT, chain, now, partial));
@@ -149,7 +165,8 @@ export class AuditObject extends DurableObject<Env> {
   private async schedule(now: number): Promise<void> {
     const m = logMarks(this.ctx.storage.sql);
     const unsealed = m.head.seq > m.sealed;
-    const due = this.failed ? now + RETRY_MS : unsealed ? Math.max(now + RETRY_MS, m.sealedAt + SEAL_EVERY_MS) : now + SEAL_EVERY_MS;
+    let due = this.failed ? now + RETRY_MS : unsealed ? Math.max(now + RETRY_MS, m.sealedAt + SEAL_EVERY_MS) : now + SEAL_EVERY_MS;
+    if (this.copyPending) due = Math.min(due, this.copiedAt + COPY_EVERY_MS);
     if (this.alarmAt !== null && this.alarmAt <= due) return;
     this.alarmAt = due;
     await this.ctx.storage.setAlarm(due);

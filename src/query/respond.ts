@@ -34,8 +34,6 @@ export async function respondToRead(
   const receivedAt = c.get("receivedAt");
   const authMs = c.get("guardMs");
   if (authMs !== undefined) marks.push(`guard;dur=${authMs.toFixed(1)}`);
-  const limitMs = c.get("limitMs");
-  if (limitMs !== undefined) marks.push(`limit;dur=${limitMs.toFixed(1)}`);
   if (receivedAt !== undefined) marks.push(`plan;dur=${(started - receivedAt - (authMs ?? 0)).toFixed(1)}`);
   const key = queryKey(route, plan, extra);
   const cache = cacheControl(plan, now, maxAge);

@@ -42,6 +42,11 @@ describe("rate limits", () => {
     expect(retry).toBeLessThanOrEqual(3600);
     expect(await refused.json()).toMatchObject({ status: 429, code: "rate_limited", policy: "token-3600s", limit: 3, retry_after: retry });
     expect(refused.headers.get("ratelimit")).toMatch(/"token-3600s";r=0;t=\d+/);
+    // The read ran beside the limiter's round trip; none of its answer survives the refusal.
+    expect(refused.headers.get("etag")).toBeNull();
+    expect(refused.headers.get("x-rows-scanned")).toBeNull();
+    // Refused again, also by an isolate that remembers the refusal until the window resets.
+    expect((await get(token)).status).toBe(429);
   });
 
   it("limits per brand and per region separately from the token's own budget", async () => {
