@@ -7,7 +7,8 @@ import { ROOT, runWrangler, wranglerCommand } from "../../scripts/lib/admin-d1.t
  * A real `wrangler dev` (workerd with its embedded D1 and Durable Objects) on loopback, on its own
  * persistence directory so a benchmark never touches the demo's data. Topology "single" runs the
  * edge Worker and the objects in one workerd process (one thread: `npm start`'s shape);
- * "split" runs the objects in a second process reached through wrangler's dev registry, as in
+ * "split" runs the tenant-region objects in a second process and the audit objects in a third
+ * (each edge hosts the rate limiters of its clients), reached through wrangler's dev registry, as in
  * production where the edge and the Durable Objects run on different machines.
  */
 export type Topology = "single" | "split";
@@ -21,7 +22,7 @@ export interface Edge {
 export interface DevServer extends Edge {
   /** Further edge processes (split topology), each with its own control-plane D1 and signing key. */
   edges: Edge[];
-  /** workerd processes: the edge's, and the objects' when split. */
+  /** workerd processes, in start order: when split the audit objects', the tenant-region objects', then each edge's. */
   workerdPids(): number[];
   stop(): Promise<void>;
 }
@@ -37,9 +38,13 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   const edgeConfig = topology === "split" ? ["-c", "bench/wrangler.edge.toml"] : [];
   const objectsState = join(persistTo, "objects");
   // Each process has its own local D1 files; the aggregate tier is the objects' (they write and read
-  // it), and so is the audit trail's D1 copy (the audit objects write audit_log in their DB).
+  // it), and the audit trail's D1 copy is the guard process's (its audit objects write audit_log).
   const targets: [string, string[], string[]][] = [[edgeState, edgeConfig, ["DB", "AGG_EU", "AGG_UK"]]];
-  if (topology === "split") targets.push([objectsState, ["-c", "bench/wrangler.objects.toml"], ["DB", "AGG_EU", "AGG_UK"]]);
+  const auditState = join(persistTo, "audit");
+  if (topology === "split") {
+    targets.push([objectsState, ["-c", "bench/wrangler.objects.toml"], ["AGG_EU", "AGG_UK"]]);
+    targets.push([auditState, ["-c", "bench/wrangler.audit.toml"], ["DB"]]);
+  }
   const extra = topology === "split" ? Array.from({ length: extraEdges }, (_, k) => join(persistTo, `edge-${k + 1}`)) : [];
   for (const state of extra) targets.push([state, edgeConfig, ["DB"]]);
   for (const [state, config, dbs] of targets) {
@@ -51,6 +56,7 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   }
   const children: Child[] = [];
   if (topology === "split") {
+    children.push(await startOne(port + 50, auditState, ["-c", "bench/wrangler.audit.toml", ...vars]));
     children.push(await startOne(port + 1, objectsState, ["-c", "bench/wrangler.objects.toml", ...vars]));
   }
   children.push(await startOne(port, edgeState, [...edgeConfig, ...vars]));
