@@ -41,7 +41,8 @@ export async function respondToRead(
   const rows = maxRowsScanned(c.env);
   if (plan.brands.length === 1) {
     // One round trip: the object checks the caller's ETag and the cached answer's version itself.
-    const cached = cache.cacheable ? await cachedEntry(key) : undefined;
+    // A conditional request skips the cache lookup: it is most often answered 304 anyway.
+    const cached = cache.cacheable && !ifNoneMatch ? await cachedEntry(key) : undefined;
     const tq = mark("cache", started);
     const out = await executeRead(c.env, plan, rows, {
       key,
