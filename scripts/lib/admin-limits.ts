@@ -1,6 +1,7 @@
 import { type LimitScope, parseWindows, policyForRole, type RatePolicy } from "../../src/domain/rate-limit.ts";
 import { clientPolicy, setRatePolicy } from "../../src/storage/control-plane.ts";
 import { type Command, checkId, integer, optional, required, UsageError } from "./admin-args.ts";
+import { auditedClient } from "./admin-audit.ts";
 import { execute, query } from "./admin-d1.ts";
 
 /**
@@ -27,7 +28,7 @@ export const clientLimits: Command = {
     const [row] = await query<{ id: string; role: string; rate_policy: string | null }>(target, clientPolicy(id));
     if (!row) throw new Error(`client ${id} does not exist`);
     if (flags.reset === true) {
-      await execute(target, [setRatePolicy(id, null)]);
+      await execute(target, [setRatePolicy(id, null), auditedClient(id, "client limits")]);
       return { client_id: id, policy: policyForRole(row.role), source: "role default" };
     }
     const current: RatePolicy = row.rate_policy ? (JSON.parse(row.rate_policy) as RatePolicy) : policyForRole(row.role);
@@ -57,7 +58,7 @@ export const clientLimits: Command = {
     }
     if (!changed) return { client_id: id, policy: current, source: row.rate_policy ? "client" : "role default" };
     const policy: RatePolicy = { windows, daily };
-    await execute(target, [setRatePolicy(id, JSON.stringify(policy))]);
+    await execute(target, [setRatePolicy(id, JSON.stringify(policy)), auditedClient(id, "client limits")]);
     return { client_id: id, policy, source: "client" };
   },
 };
