@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
+import { auditFilters } from "./audit/record.ts";
 import { auditTrail } from "./audit/trail.ts";
 import { randomToken } from "./auth/crypto.ts";
 import { rateLimit } from "./auth/rate-limit.ts";
@@ -22,22 +23,6 @@ import { registerIngestStats } from "./routes/system/ingest-stats.ts";
 import { registerJwks } from "./routes/well-known/jwks.ts";
 import { registerOauthMetadata } from "./routes/well-known/oauth-metadata.ts";
 
-/** Query parameters that describe a read without personal data; everything else stays out of logs. */
-const LOGGED_PARAMS = [
-  "metric",
-  "granularity",
-  "from",
-  "to",
-  "filters",
-  "group_by",
-  "dim",
-  "limit",
-  "order",
-  "timezone",
-  "brand_id",
-  "region",
-];
-
 /** W3C traceparent's trace id when the caller sends one, so our logs join the caller's trace. */
 const trace = createMiddleware<AppEnv>(async (c, next) => {
   const parent = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(c.req.header("traceparent") ?? "");
@@ -50,11 +35,8 @@ const trace = createMiddleware<AppEnv>(async (c, next) => {
   const auth = c.get("auth");
   // Structured access log (SPEC §12): the route pattern, never the raw path (it can hold a
   // player id), the query's filters, and ids and outcome; never payloads.
-  const query: Record<string, string> = {};
-  for (const k of LOGGED_PARAMS) {
-    const v = c.req.query(k);
-    if (v !== undefined) query[k] = v.slice(0, 200);
-  }
+  // The same whitelisted, PII-checked parameters as the audit record.
+  const query = auditFilters(c.req.query());
   const scanned = c.res.headers.get("x-rows-scanned");
   console.log(
     JSON.stringify({

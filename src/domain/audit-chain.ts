@@ -154,6 +154,26 @@ export function verifyChain(chain: string, rows: AuditRecord[], expected?: Chain
 }
 
 /** A stored row (D1, the object's SQLite, an R2 segment line) as a record: filters are JSON text there. */
+/** A record's stored columns after `chain`, in table order (the object's log and D1's audit_log share them). */
+export const RECORD_COLUMNS =
+  "seq, ts, actor, action, route, filters, status, problem, rows_scanned, trace_id, pending_id, prev_hash, hash";
+
+export const recordValues = (r: AuditRecord): (string | number | null)[] => [
+  r.seq,
+  r.ts,
+  r.actor,
+  r.action,
+  r.route,
+  canonicalize(r.filters),
+  r.status,
+  r.problem,
+  r.rows_scanned,
+  r.trace_id,
+  r.pending_id,
+  r.prev_hash,
+  r.hash,
+];
+
 export function recordFromRow(row: Record<string, unknown>): AuditRecord {
   const filters =
     typeof row.filters === "string" ? (JSON.parse(row.filters) as Record<string, string>) : (row.filters as Record<string, string>);

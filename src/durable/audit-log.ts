@@ -1,5 +1,13 @@
-import { type AuditInput, type AuditRecord, type ChainHead, chainRecords, GENESIS, recordFromRow } from "../domain/audit-chain.ts";
-import { canonicalize } from "../domain/canonical.ts";
+import {
+  type AuditInput,
+  type AuditRecord,
+  type ChainHead,
+  chainRecords,
+  GENESIS,
+  RECORD_COLUMNS,
+  recordFromRow,
+  recordValues,
+} from "../domain/audit-chain.ts";
 import { setMeta } from "./flush.ts";
 
 /**
@@ -66,23 +74,7 @@ export function commitRecords(storage: DurableObjectStorage, chain: string, inpu
     const sql = storage.sql;
     const records = chainRecords(chain, logMarks(sql).head, inputs);
     for (const r of records) {
-      sql.exec(
-        `INSERT INTO log (seq, ts, actor, action, route, filters, status, problem, rows_scanned, trace_id, pending_id, prev_hash, hash)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        r.seq,
-        r.ts,
-        r.actor,
-        r.action,
-        r.route,
-        canonicalize(r.filters),
-        r.status,
-        r.problem,
-        r.rows_scanned,
-        r.trace_id,
-        r.pending_id,
-        r.prev_hash,
-        r.hash,
-      );
+      sql.exec(`INSERT INTO log (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ...recordValues(r));
     }
     const last = records.at(-1);
     if (last) {

@@ -3,10 +3,11 @@ import {
   type AuditRecord,
   type ChainHead,
   ChainVerifier,
+  RECORD_COLUMNS,
   recordFromRow,
+  recordValues,
   type Verification,
 } from "../domain/audit-chain.ts";
-import { canonicalize } from "../domain/canonical.ts";
 import type { AuditObject } from "../durable/audit.ts";
 
 /**
@@ -25,32 +26,13 @@ export async function appendAudit(env: Env, entries: { chain: string; input: Aud
   await Promise.all([...byChain].map(([chain, inputs]) => auditStub(env, chain).append(chain, inputs)));
 }
 
-const COLUMNS = "chain, seq, ts, actor, action, route, filters, status, problem, rows_scanned, trace_id, pending_id, prev_hash, hash";
+const COLUMNS = `chain, ${RECORD_COLUMNS}`;
 
 /** Idempotent copy into audit_log: a retried copy of the same (chain, seq) changes nothing. */
 export async function copyRecords(db: D1Database, records: AuditRecord[]): Promise<void> {
   if (records.length === 0) return;
   const stmt = db.prepare(`INSERT OR IGNORE INTO audit_log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  await db.batch(
-    records.map((r) =>
-      stmt.bind(
-        r.chain,
-        r.seq,
-        r.ts,
-        r.actor,
-        r.action,
-        r.route,
-        canonicalize(r.filters),
-        r.status,
-        r.problem,
-        r.rows_scanned,
-        r.trace_id,
-        r.pending_id,
-        r.prev_hash,
-        r.hash,
-      ),
-    ),
-  );
+  await db.batch(records.map((r) => stmt.bind(r.chain, ...recordValues(r))));
 }
 
 /** Admin CLI records staged for a chain after the last one it absorbed, in id order. */
