@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
+import { byTrace, waitForAudit } from "../helpers/audit.ts";
 import { event } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
@@ -106,5 +107,19 @@ describe("DELETE /v1/players/{brand_id}/{player_id}", () => {
     expect(access).toMatchObject({ route: "/v1/players/:brand_id/:player_id", status: 202 });
     expect(lines.join("\n")).not.toContain("p/7");
     expect(lines.join("\n")).not.toContain(encodeURIComponent(player));
+  });
+});
+
+describe("erasure in the audit trail", () => {
+  it("is recorded in the brand's chain, without the player id", async () => {
+    const player = `p_audited_${crypto.randomUUID().slice(0, 8)}`;
+    expect((await postBatch(producer, [registered(player, "UK")])).status).toBe(202);
+    const res = await erase(`brand-uk/${player}`);
+    expect(res.status).toBe(202);
+    const trace = res.headers.get("x-trace-id") ?? "";
+    const rows = await waitForAudit("brand:brand-uk", byTrace(trace));
+    const record = rows.find((r) => r.trace_id === trace);
+    expect(record).toMatchObject({ action: "erasure", route: "DELETE /v1/players/:brand_id/:player_id", status: 202 });
+    expect(JSON.stringify(rows)).not.toContain(player);
   });
 });
