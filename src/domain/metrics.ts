@@ -1,4 +1,4 @@
-import type { Measures } from "./measures.ts";
+import type { Measure, Measures } from "./measures.ts";
 import { quantile } from "./sketch.ts";
 
 /**
@@ -157,6 +157,12 @@ export function partsOf(m: Measures, currency: "reporting" | "original"): Parts 
   const out: Parts = { bets: m.bets, deposits: m.deposits, dep_intents: m.dep_intents, dep_captured: m.dep_captured };
   for (const p of MONEY_PARTS) out[p] = m[`${p}${s}` as keyof Measures];
   return out;
+}
+
+/** The stored measures a sum or ratio metric reads, in the request's currency (what its SQL sums). */
+export function measuresOf(def: MetricDef, currency: "reporting" | "original"): Measure[] {
+  const s = currency === "reporting" ? "_r" : "_o";
+  return (def.parts ?? []).map((p) => (MONEY_PARTS.has(p) ? `${p}${s}` : p) as Measure);
 }
 
 /** A sum or ratio metric from its summed parts. */

@@ -1,4 +1,4 @@
-import type { Measures } from "./measures.ts";
+import type { Measure, Measures } from "./measures.ts";
 
 /**
  * What the edge asks a tier for: sums, sketch buckets or distinct counts per bucket and group,
@@ -17,6 +17,8 @@ export interface AggregateQuery {
   filters: Partial<Record<StoredDimension, string[]>>;
   groupBy: StoredDimension[];
   need: "parts" | "settle_lag" | "ingest_lag" | "actives";
+  /** For parts: only these measures are summed (the metric's own); the others read as 0. */
+  measures?: Measure[];
   /** At most this many stored rows are read; past it the answer is `limit_exceeded`. */
   maxRows: number;
   /** The caller's provider grant (for the version its ETag reads), or null when unrestricted. */

@@ -1,6 +1,6 @@
 import { localDayNumber, offsetSegments } from "../domain/buckets.ts";
 import { MEASURES, type Measures } from "../domain/measures.ts";
-import { p95, partsOf, valueFromParts } from "../domain/metrics.ts";
+import { measuresOf, p95, partsOf, valueFromParts } from "../domain/metrics.ts";
 import type { AggregateQuery, BucketGrid, StoredDimension } from "../domain/query.ts";
 import { DAY_MS, MINUTE_MS } from "../domain/time.ts";
 import { ApiError } from "../errors.ts";
@@ -138,6 +138,7 @@ export function aggregateQuery(plan: ReadPlan, stored: StoredDimension[], maxRow
   const scanFrom = from - (windowDays - 1) * DAY_MS - (windowDays > 1 ? 2 * 3_600_000 : 0);
   const need = def.kind === "percentile" ? (def.sketch ?? "ingest_lag") : def.kind.startsWith("distinct") ? "actives" : "parts";
   return {
+    ...(need === "parts" ? { measures: measuresOf(def, plan.currencyMode) } : {}),
     fromMin: Math.floor(scanFrom / MINUTE_MS),
     toMin: plan.buckets.end / MINUTE_MS,
     buckets: grid(plan, scanFrom),
