@@ -91,6 +91,9 @@ export function bearerAuth(options: BearerAuthOptions) {
       return next();
     }
     const counted = countRequest(c, auth, status.policy, limitTargets(c, auth), options.scopes.includes("analytics:read"));
+    // Awaited below; marked handled now so a limiter failure during the read is not reported as
+    // unhandled before then (it still fails the request: no answer without a count).
+    counted.catch(() => undefined);
     if (c.req.method !== "GET") {
       admit(c, await counted);
       c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));

@@ -150,6 +150,7 @@ export function rateLimit() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const bearer = /^Bearer\s/i.test(c.req.header("authorization") ?? "");
     const anonymous = bearer ? null : countAnonymous(c);
+    anonymous?.catch(() => undefined); // awaited below; a failure still fails the request
     // As in the guard: a GET's answer is computed beside the round trip and replaced if refused.
     if (anonymous && c.req.method !== "GET") {
       const r = await anonymous;
