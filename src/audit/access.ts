@@ -1,12 +1,14 @@
 import type { Context } from "hono";
 import { authorizeBrandAnyRegion } from "../auth/partition.ts";
 import { brandChain, orgChain } from "../domain/audit-chain.ts";
-import { badRequest } from "../errors.ts";
+import { badRequest, forbidden } from "../errors.ts";
 import type { AppEnv } from "../hono.ts";
+import { orgBrandIds } from "../storage/brands.ts";
 
 /**
  * The one chain an audit read may see: a brand of the grant (403 otherwise, whether or not the
- * brand exists) or the caller's organisation. The read itself is audited in that chain.
+ * brand exists) or, for a grant of all its brands, the caller's organisation. The read itself is
+ * audited in that chain.
  */
 export async function readableChain(c: Context<AppEnv>, q: { brand_id?: string | undefined; chain?: "org" | undefined }): Promise<string> {
   const auth = c.get("auth");
@@ -19,6 +21,11 @@ export async function readableChain(c: Context<AppEnv>, q: { brand_id?: string |
     await authorizeBrandAnyRegion(c.env.DB, auth, q.brand_id);
     c.set("auditBrands", [q.brand_id]);
     return brandChain(q.brand_id);
+  }
+  // The org chain holds every brand's tokens and admin actions: only an organisation-wide grant reads it.
+  if (!auth.brands.includes("*")) {
+    if ((await orgBrandIds(c.env.DB, auth.orgId)).some((id) => !auth.brands.includes(id)))
+      throw forbidden("chain_not_allowed", "the organisation's chain needs a grant of every brand of the organisation");
   }
   return orgChain(auth.orgId);
 }

@@ -1,9 +1,22 @@
 import type { Context } from "hono";
+import { SCOPES } from "../auth/context.ts";
 import { chainForGrant } from "../domain/audit-chain.ts";
 import type { AppEnv } from "../hono.ts";
 import type { ClientRow } from "../storage/clients.ts";
 import { routeOf } from "./record.ts";
 import { recordInBackground } from "./trail.ts";
+
+/**
+ * What a token request asked for, as it may stand in a record that can never be erased: the known
+ * scope names only, and how many other words came with them (caller text never reaches the chain).
+ */
+function scopeFilter(scope: string | undefined): Record<string, string> {
+  if (!scope) return {};
+  const words = scope.split(/\s+/).filter(Boolean);
+  const known = words.filter((w) => (SCOPES as readonly string[]).includes(w));
+  const unknown = words.length - known.length;
+  return { scope: [...new Set(known)].join(" "), ...(unknown ? { unknown_scopes: String(unknown) } : {}) };
+}
 
 /**
  * Token requests of a known client (issued, or refused: wrong secret, revoked, missing
@@ -30,7 +43,7 @@ export function auditTokenRequest(
         actor: client.id,
         action: "token.issue",
         route: routeOf(c),
-        filters: outcome.scope ? { scope: outcome.scope.slice(0, 512) } : {},
+        filters: scopeFilter(outcome.scope),
         status: outcome.status,
         problem: outcome.problem,
         rows_scanned: 0,

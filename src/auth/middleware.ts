@@ -5,7 +5,7 @@ import type { AppEnv } from "../hono.ts";
 import { type ClientStatus, getClientStatus } from "../storage/clients.ts";
 import type { AuthContext, AuthVariables, Scope } from "./context.ts";
 import { thumbprintFromHex } from "./crypto.ts";
-import { admit, countRequest, type LimitTargets, refuseIfOver } from "./rate-limit.ts";
+import { admit, countRequest, type LimitTargets, refuseIfOver, standingRefusal } from "./rate-limit.ts";
 import { verifyToken } from "./tokens.ts";
 
 export type { AuthVariables };
@@ -90,7 +90,11 @@ export function bearerAuth(options: BearerAuthOptions) {
       c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
       return next();
     }
-    const counted = countRequest(c, auth, status.policy, limitTargets(c, auth), options.scopes.includes("analytics:read"));
+    const checkRows = options.scopes.includes("analytics:read");
+    // A refusal this isolate already knows of is answered before any work is done.
+    const standing = standingRefusal(auth.clientId, checkRows);
+    if (standing) admit(c, standing);
+    const counted = countRequest(c, auth, status.policy, limitTargets(c, auth), checkRows);
     // Awaited below; marked handled now so a limiter failure during the read is not reported as
     // unhandled before then (it still fails the request: no answer without a count).
     counted.catch(() => undefined);
@@ -99,8 +103,9 @@ export function bearerAuth(options: BearerAuthOptions) {
       c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
       return next();
     }
-    // A read has no side effects: the limiter's round trip overlaps it, and a refusal replaces
-    // its answer (rows are not counted, nothing else happened). Writes wait for the answer first.
+    // A read has no side effects: the limiter's round trip overlaps it, and a refusal replaces its
+    // answer (its rows are still charged). Only the first refused read of a window runs: later ones
+    // meet the standing refusal above. Writes wait for the answer first.
     c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
     await next();
     refuseIfOver(c, await counted);

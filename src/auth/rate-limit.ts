@@ -20,13 +20,25 @@ export interface LimitTargets {
 const limiter = (env: Env, key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 
 /**
- * Refusals this isolate has seen, until their window resets (at most 30 s, the policy cache's
- * life): a flood is refused here without a round trip. Still exact: a window's count only grows,
- * and refused requests are not counted. Only client-wide refusals (token windows, daily quotas)
- * are kept; a brand's or region's window says nothing about other targets.
+ * Refusals this isolate has seen, until the exhausted window ends (as the limiter reports it; at
+ * most 30 s, the policy cache's life): a flood is refused here without a round trip, and without
+ * running the request. Still exact: a window's count only grows, and refused requests are not
+ * counted. Only client-wide refusals (token windows, daily quotas) are kept; a brand's or
+ * region's window says nothing about other targets.
  */
 const refusals = new Map<string, { at: number; until: number; result: HitResult }>();
 const REFUSAL_TTL_MS = 30_000;
+
+/** A refusal of this client still in force in this isolate, if any (no round trip). */
+export function standingRefusal(clientId: string, checkRows: boolean): HitResult | undefined {
+  const key = `client:${clientId}`;
+  const now = Date.now();
+  for (const k of checkRows ? [key, `${key}|rows`] : [key]) {
+    const seen = refusals.get(k);
+    if (seen && seen.until > now) return aged(seen.result, Math.floor((now - seen.at) / 1000));
+  }
+  return undefined;
+}
 
 /** Counts a request with the caller's limiter; resolves to its answer (or a refusal still in force). */
 export function countRequest(
@@ -37,11 +49,8 @@ export function countRequest(
   checkRows: boolean,
 ): Promise<HitResult> {
   const key = `client:${auth.clientId}`;
-  const now = Date.now();
-  for (const k of checkRows ? [key, `${key}|rows`] : [key]) {
-    const seen = refusals.get(k);
-    if (seen && seen.until > now) return Promise.resolve(aged(seen.result, Math.floor((now - seen.at) / 1000)));
-  }
+  const standing = standingRefusal(auth.clientId, checkRows);
+  if (standing) return Promise.resolve(standing);
   const started = performance.now();
   return limiter(c.env, key)
     .hit({ policy, ...targets, checkRows })
@@ -50,11 +59,7 @@ export function countRequest(
       const e = r.exceeded;
       if (e && (e.name.startsWith("token-") || e.quota)) {
         const at = Date.now();
-        refusals.set(e.name === "daily-rows" ? `${key}|rows` : key, {
-          at,
-          until: at + Math.min(e.retryAfter * 1000, REFUSAL_TTL_MS),
-          result: r,
-        });
+        refusals.set(e.name === "daily-rows" ? `${key}|rows` : key, { at, until: Math.min(e.resetAt, at + REFUSAL_TTL_MS), result: r });
       }
       return r;
     });
@@ -130,9 +135,15 @@ async function countAnonymous(c: Context<AppEnv>): Promise<HitResult> {
 export function refuseIfOver(c: Context<AppEnv>, result: HitResult): void {
   c.set("rateLimit", result);
   if (result.allowed) return;
+  // The read ran: its rows are charged to the day's quota even though its answer is dropped.
+  const auth = c.get("auth");
+  const rows = Number(c.res?.headers.get("x-rows-scanned") ?? 0);
+  if (auth && rows > 0) c.executionCtx.waitUntil(limiter(c.env, `client:${auth.clientId}`).addRows(rows));
+  const err = tooManyRequests(result);
+  c.error = err; // the audit record names the 429's problem, not the dropped answer's
   // Cleared first: Hono's res setter would carry the answer's ETag and row count into the 429.
   c.res = undefined as unknown as Response;
-  c.res = problemResponse(tooManyRequests(result), c.get("traceId"), new URL(c.req.url).pathname);
+  c.res = problemResponse(err, c.get("traceId"), new URL(c.req.url).pathname);
 }
 
 /** Sets the RateLimit fields on a response, copying it first when its headers are immutable. */
@@ -148,7 +159,9 @@ function withHeaders(c: Context<AppEnv>, headers: Record<string, string>): void 
 
 export function rateLimit() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const bearer = /^Bearer\s/i.test(c.req.header("authorization") ?? "");
+    // The token endpoint is counted per address whatever it carries (a Bearer header must not
+    // turn off the brake on secret guessing); so is every request without a token.
+    const bearer = /^Bearer\s/i.test(c.req.header("authorization") ?? "") && new URL(c.req.url).pathname !== "/oauth/token";
     const anonymous = bearer ? null : countAnonymous(c);
     anonymous?.catch(() => undefined); // awaited below; a failure still fails the request
     // As in the guard: a GET's answer is computed beside the round trip and replaced if refused.
@@ -161,11 +174,10 @@ export function rateLimit() {
     // Refused before it was counted: a bad token counts per address, a bad body per client.
     const auth = c.get("auth");
     const policy = c.get("ratePolicy");
-    if (!c.get("rateLimit")) {
-      if (auth && policy)
-        c.set("rateLimit", await limiter(c.env, `client:${auth.clientId}`).hit({ policy, brands: [], region: null, checkRows: false }));
-      else await countAnonymous(c);
-    }
+    // Refused before the guard counted it (a bad token, a missing scope, a bad body): counted now,
+    // per client when it has one, else per address, and answered 429 when over.
+    if (!c.get("rateLimit"))
+      refuseIfOver(c, auth && policy ? await countRequest(c, auth, policy, { brands: [], region: null }, false) : await countAnonymous(c));
     const result = c.get("rateLimit");
     if (result) withHeaders(c, rateLimitHeaders(result.statuses));
     const rows = Number(c.res.headers.get("x-rows-scanned") ?? 0);

@@ -68,7 +68,7 @@ export const policyName = (r: WindowRule) => `${r.scope}-${r.windowSec}s`;
 
 /** `50/1s,1500/60s` → window rules of one scope (the admin CLI's and env's notation). */
 export function parseWindows(scope: LimitScope, text: string): WindowRule[] {
-  return text
+  const rules = text
     .split(",")
     .filter((t) => t.trim() !== "")
     .map((term) => {
@@ -80,6 +80,12 @@ export function parseWindows(scope: LimitScope, text: string): WindowRule[] {
       if (windowSec < 1 || windowSec > 3_600) throw new Error(`"${term}": windows are 1 s to 1 h (daily quotas are separate)`);
       return { scope, limit, windowSec };
     });
+  const seen = new Set<number>();
+  for (const r of rules) {
+    if (seen.has(r.windowSec)) throw new Error(`two ${scope} limits over ${r.windowSec} s: give one limit a window`);
+    seen.add(r.windowSec);
+  }
+  return rules;
 }
 
 export interface WindowStatus {

@@ -23,7 +23,8 @@ export interface HitRequest {
 export interface HitResult {
   allowed: boolean;
   statuses: WindowStatus[];
-  exceeded?: { name: string; limit: number; windowSec: number; retryAfter: number; quota: boolean };
+  /** `resetAt`: when the exhausted window ends (epoch ms, the object's clock): refusals hold exactly until then. */
+  exceeded?: { name: string; limit: number; windowSec: number; retryAfter: number; quota: boolean; resetAt: number };
 }
 
 interface Check {
@@ -59,6 +60,7 @@ export class RateLimiterObject extends DurableObject<Env> {
           windowSec: c.status.windowSec,
           retryAfter: c.status.reset,
           quota: c.status.windowSec === DAY_SEC,
+          resetAt: (c.win + 1) * c.status.windowSec * 1000,
         };
     }
     if (!exceeded) this.persist(checks.filter((c) => c.cost > 0).map((c) => this.add(c.key, c.win, c.cost, c.status)));
@@ -83,8 +85,12 @@ export class RateLimiterObject extends DurableObject<Env> {
     };
     for (const rule of req.policy.windows) {
       const targets = rule.scope === "token" ? [""] : rule.scope === "brand" ? req.brands : req.region ? [req.region] : [];
-      for (const t of targets)
-        push(`${rule.scope}:${t}:${rule.windowSec}`, policyName(rule), rule.limit, rule.windowSec, windowId(now, rule.windowSec), 1);
+      for (const t of targets) {
+        const key = `${rule.scope}:${t}:${rule.windowSec}`;
+        // Two rules of one scope and window length would share a counter: the first one holds.
+        if (checks.some((c) => c.key === key)) continue;
+        push(key, policyName(rule), rule.limit, rule.windowSec, windowId(now, rule.windowSec), 1);
+      }
     }
     const day = dailyWindow(now);
     if (req.policy.daily.requests > 0) push("daily:requests", "daily", req.policy.daily.requests, DAY_SEC, day, 1);

@@ -41,3 +41,9 @@ export async function getBrandConfig(db: D1Database, brandId: string): Promise<B
   cache.set(brandId, { value, at: Date.now() });
   return value;
 }
+
+/** Every brand of an organisation (who may read its audit chain). */
+export async function orgBrandIds(db: D1Database, orgId: string): Promise<string[]> {
+  const { results } = await db.prepare("SELECT id FROM brands WHERE org_id = ?").bind(orgId).all<{ id: string }>();
+  return results.map((r) => r.id);
+}

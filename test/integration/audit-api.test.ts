@@ -63,6 +63,11 @@ describe("GET /v1/audit", () => {
     const org = (await (await list("chain=org")).json()) as Page;
     expect(org.chain).toBe(`org:${ORG}`);
     expect(org.records.some((r) => r.route === "GET /v1/metrics")).toBe(true);
+    // An auditor of one brand of the organisation does not read the organisation's chain.
+    const one = await tokenFor(await createTestClient({ role: "auditor", scopes: ["audit:read"], brands: ["brand-eu"] }));
+    const refused = await call("/v1/audit?chain=org", { headers: { authorization: `Bearer ${one}` } });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: "chain_not_allowed" });
   });
 
   it("is itself audited", async () => {

@@ -53,6 +53,29 @@ describe("what the audit trail records", () => {
     });
   });
 
+  it("keeps only known scope names of a refused token request: caller text never reaches the chain", async () => {
+    const form = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: producer.id,
+      client_secret: producer.secret,
+      scope: "events:write call-me-on-+44-7700-900123 audit:read",
+    });
+    const res = await call("/oauth/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form,
+    });
+    expect(res.status).toBe(400);
+    const trace = traceOf(res);
+    const rows = await waitForAudit("brand:brand-eu", byTrace(trace));
+    expect(one(rows, trace)[0]).toMatchObject({
+      status: 400,
+      problem: "invalid_scope",
+      filters: { scope: "events:write audit:read", unknown_scopes: "1" },
+    });
+    expect(await allAuditText()).not.toContain("7700");
+  });
+
   it("records an ingestion batch in the batch's brand chain, with counts and without the player id", async () => {
     const token = await tokenFor(producer);
     const events = [betSettled({ player_id: PLAYER }), betSettled({ player_id: PLAYER })];

@@ -110,6 +110,17 @@ describe("DELETE /v1/players/{brand_id}/{player_id}", () => {
   });
 });
 
+describe("erasure and row-level scope", () => {
+  it("is refused to a client limited by row filters, whether or not the player exists", async () => {
+    const studio = await tokenFor(await createTestClient({ scopes: ["events:write"], rowFilters: { provider_id: ["netent"] } }));
+    for (const player of ["p_studio_known", "p_never_seen"]) {
+      const res = await erase(`brand-uk/${player}`, studio);
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ code: "erasure_not_allowed" });
+    }
+  });
+});
+
 describe("erasure in the audit trail", () => {
   it("is recorded in the brand's chain, without the player id", async () => {
     const player = `p_audited_${crypto.randomUUID().slice(0, 8)}`;

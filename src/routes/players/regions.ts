@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { authorizeBrand, authorizePartition } from "../../auth/partition.ts";
 import { piiMessage } from "../../domain/validate.ts";
-import { badRequest } from "../../errors.ts";
+import { badRequest, forbidden } from "../../errors.ts";
 import type { AppEnv } from "../../hono.ts";
 
 /**
@@ -14,6 +14,10 @@ export async function erasureRegions(c: Context<AppEnv>, brandId: string, player
   if (pii)
     throw badRequest("pii_detected", `${pii}: such ids are never stored`, [{ field: "player_id", code: "pii_detected", message: pii }]);
   const auth = c.get("auth");
+  // An erasure reaches every row of the player: a client limited by row filters (a studio to its
+  // provider_id) sees only part of them, so it may not erase, nor learn how many rows there were.
+  if (Object.values(auth.rowFilters).some((values) => !values.includes("*")))
+    throw forbidden("erasure_not_allowed", "a client limited by row filters may not erase players; use the operator's own producer client");
   const regions = region
     ? [(await authorizePartition(c.env.DB, auth, brandId, region)) && region]
     : (await authorizeBrand(c.env.DB, auth, brandId)).regions;
