@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { sha256HexSync } from "../domain/canonical.ts";
 import type { AppEnv } from "../hono.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 import { cacheControl, cachedEntry, etagOf, matches, notModified, queryKey, storeEntry } from "./cache.ts";
@@ -39,6 +40,21 @@ export async function respondToRead(
   const cache = cacheControl(plan, now, maxAge);
   const ifNoneMatch = c.req.header("if-none-match");
   const rows = maxRowsScanned(c.env);
+  if (contentScoped(plan)) {
+    // Data versions are kept per minute and provider only. A caller scoped by another dimension
+    // (game_id, geo, …) gets an ETag of its answer itself, so a change it cannot see never moves
+    // it (SPEC §8); its 304s are computed, and its answers are not shared through the cache.
+    const out = await executeRead(c.env, plan, rows);
+    if (out.kind !== "result") throw new Error("unexpected revalidation answer");
+    const tr = mark("tiers", started);
+    const { watermark, ...answer } = render(out) as Record<string, unknown>;
+    const body = JSON.stringify({ ...answer, watermark });
+    mark("render", tr);
+    // The watermark moves with the clock, not with the answer: it stays out of the tag.
+    const etag = `"${sha256HexSync(`${key}|${JSON.stringify(answer)}`).slice(0, 32)}"`;
+    if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));
+    return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
+  }
   if (plan.brands.length === 1) {
     // One round trip: the object checks the caller's ETag and the cached answer's version itself.
     // A conditional request skips the cache lookup: it is most often answered 304 anyway.
@@ -80,6 +96,9 @@ export async function respondToRead(
   if (cache.cacheable) storeEntry(c, etag, body, answered, out.versions, cache.header);
   return json(body, answered, cache.header, "miss", marks, out.rowsScanned);
 }
+
+/** Whether the caller's row filters restrict a dimension other than provider_id (the versions' grain). */
+const contentScoped = (plan: ReadPlan) => Object.entries(plan.scope).some(([d, v]) => d !== "provider_id" && !v.includes("*"));
 
 /** Server-Timing names where a read's time went (version lookup, cache, tier queries, rendering); a hit scans no rows. */
 function json(body: string, etag: string, cache: string, hit: "hit" | "miss", marks: string[], scanned?: number): Response {

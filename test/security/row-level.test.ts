@@ -87,6 +87,24 @@ describe("reads under a provider_id row filter", () => {
   });
 });
 
+describe("reads under a row filter on another dimension (game_id)", () => {
+  it("keeps the caller's ETag and answers 304 while only hidden games change, and moves it when its game does", async () => {
+    const g1 = await tokenFor(await createTestClient({ role: "partner", scopes: ["analytics:read"], rowFilters: { game_id: ["g1"] } }));
+    const before = await get(ts("stake"), g1);
+    const etag = before.res.headers.get("etag") ?? "";
+    const hidden = betSettled({ occurred_at: iso(T0 + 40 * 60_000) }, { game_id: "g2", provider_id: "netent" });
+    expect((await postBatch(producer, [hidden])).status).toBe(202);
+    const again = await call(ts("stake"), { headers: { authorization: `Bearer ${g1}`, "if-none-match": etag } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("etag")).toBe(etag);
+    const visible = betSettled({ occurred_at: iso(T0 + 41 * 60_000) }, { game_id: "g1", provider_id: "netent" });
+    expect((await postBatch(producer, [visible])).status).toBe(202);
+    const moved = await call(ts("stake"), { headers: { authorization: `Bearer ${g1}`, "if-none-match": etag } });
+    expect(moved.status).toBe(200);
+    expect(moved.headers.get("etag")).not.toBe(etag);
+  });
+});
+
 describe("grants of metrics, dimensions, brands and regions", () => {
   it("refuses a metric or a dimension the client is not granted, also as a slice dimension or a filter", async () => {
     const narrow = await tokenFor(
