@@ -101,12 +101,21 @@ export async function executeRead(
   // Without group_by there is exactly one series, even over no data.
   if (plan.groupBy.length === 0 && groups.size === 0) groups.set("", { g: [], m: [], sk: [], n: [] });
   let suppressed = 0;
-  if (plan.minCell > 0)
+  if (plan.minCell > 0) {
     for (const [key, _] of groups)
       if ((cells.get(key) ?? 0) < plan.minCell) {
         groups.delete(key);
         suppressed++;
       }
+    // One hidden group would be the ungrouped total minus the visible ones: hide the next
+    // smallest too (secondary suppression), so only a sum of at least two groups can be derived.
+    const size = (k: string) => cells.get(k) ?? 0;
+    const next = [...groups.keys()].sort((a, b) => size(a) - size(b) || (a < b ? -1 : 1))[0];
+    if (suppressed === 1 && plan.groupBy.length > 0 && next !== undefined) {
+      groups.delete(next);
+      suppressed++;
+    }
+  }
   return {
     kind: "result",
     groups: [...groups.values()].map((a) => ({ g: a.g, ...(a.currency ? { currency: a.currency } : {}), values: evaluate(plan, a, nb) })),

@@ -169,8 +169,8 @@ describe("writes under a row filter", () => {
 });
 
 describe("minimum cell size", () => {
-  it("suppresses groups with fewer distinct active players than the partner's cell size", async () => {
-    // Distinct active players per game over the range, straight from the events (SPEC §6).
+  /** Distinct active players per game over the range, straight from the events (SPEC §6). */
+  const gameCells = () => {
     const cells = new Map<string | null, Set<string>>();
     for (const e of events) {
       const active =
@@ -181,13 +181,38 @@ describe("minimum cell size", () => {
       const g = (e.payload.game_id as string | undefined) ?? null;
       cells.set(g, (cells.get(g) ?? new Set()).add(e.player_id));
     }
+    return cells;
+  };
+  const games = (b: Record<string, unknown>) => (b.items as { game_id: string | null }[]).map((i) => i.game_id).sort();
+
+  it("hides the next smallest group too when only one would be hidden, so none is the total minus the rest", async () => {
+    const all = await get(slice("ggr", "game_id"), analyst);
+    const cells = gameCells();
+    // Every game the slice shows, by its cell size (0: no active player, e.g. a late bet's game).
+    const bySize = games(all.body)
+      .map((g) => [g, cells.get(g)?.size ?? 0] as const)
+      .sort((a, b) => a[1] - b[1] || ((a[0] ?? "") < (b[0] ?? "") ? -1 : 1));
+    const [first, second, third] = bySize;
+    if (!first || !second || !third || first[1] === second[1]) throw new Error("the data needs one smallest game");
+    const small = await tokenFor(await createTestClient({ role: "partner", scopes: ["analytics:read"], minCellSize: first[1] + 1 }));
+    const mine = await get(slice("ggr", "game_id"), small);
+    expect(mine.body.suppressed_groups).toBe(2);
+    expect(games(mine.body)).toEqual(games(all.body).filter((g) => g !== first[0] && g !== second[0]));
+  });
+
+  it("suppresses groups with fewer distinct active players than the partner's cell size", async () => {
+    const cells = gameCells();
     const sizes = [...cells.values()].map((s) => s.size).sort((a, b) => a - b);
     const k = sizes[Math.floor(sizes.length / 2)] as number;
-    const kept = [...cells.entries()].filter(([, s]) => s.size >= k).map(([g]) => g);
+    let kept = [...cells.entries()].filter(([, s]) => s.size >= k).map(([g]) => g);
+    // Secondary suppression: with one group hidden, the next smallest goes too.
+    if (kept.length === cells.size - 1) {
+      const next = [...kept].sort((a, b) => (cells.get(a)?.size ?? 0) - (cells.get(b)?.size ?? 0) || ((a ?? "") < (b ?? "") ? -1 : 1))[0];
+      kept = kept.filter((g) => g !== next);
+    }
     const small = await tokenFor(await createTestClient({ role: "partner", scopes: ["analytics:read"], minCellSize: k }));
     const all = await get(slice("ggr", "game_id"), analyst);
     const mine = await get(slice("ggr", "game_id"), small);
-    const games = (b: Record<string, unknown>) => (b.items as { game_id: string | null }[]).map((i) => i.game_id).sort();
     const want = games(all.body).filter((g) => kept.includes(g));
     expect(games(mine.body)).toEqual(want);
     expect(mine.body.suppressed_groups).toBe(games(all.body).length - want.length);
