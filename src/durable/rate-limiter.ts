@@ -37,16 +37,20 @@ interface Check {
 
 export class RateLimiterObject extends DurableObject<Env> {
   private readonly counters = new Map<string, { win: number; n: number }>();
+  private hits = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       for (const [key, c] of await ctx.storage.list<{ win: number; n: number }>()) this.counters.set(key, c);
+      this.prune(Date.now());
     });
   }
 
   hit(req: HitRequest): HitResult {
     const now = req.now ?? Date.now();
+    // Brand and region counters come and go with the targets named: drop the ended ones now and then.
+    if (++this.hits % 1_000 === 0) this.prune(now);
     const checks = this.checksFor(req, now);
     let exceeded: HitResult["exceeded"];
     for (const c of checks) {
@@ -107,6 +111,18 @@ export class RateLimiterObject extends DurableObject<Env> {
     this.counters.set(key, { win, n: this.used(key, win) + n });
     if (status) status.remaining -= n;
     return key;
+  }
+
+  /** Forgets counters whose window has ended (the key ends with its window length; daily ones are a day). */
+  private prune(now: number): void {
+    const ended: string[] = [];
+    for (const [key, c] of this.counters) {
+      const w = key.startsWith("daily:") ? DAY_SEC : Number(key.slice(key.lastIndexOf(":") + 1));
+      if (Number.isFinite(w) && w > 0 && c.win < windowId(now, w)) ended.push(key);
+    }
+    for (const key of ended) this.counters.delete(key);
+    // delete() takes at most 128 keys a call.
+    for (let k = 0; k < ended.length; k += 128) void this.ctx.storage.delete(ended.slice(k, k + 128), { allowUnconfirmed: true });
   }
 
   private persist(keys: string[]): void {

@@ -156,4 +156,18 @@ describe("the limiter object", () => {
       expect(hit(Date.UTC(2026, 0, 2, 0, 0, 0))).toBe(true);
     });
   });
+
+  it("forgets the counters of ended windows, however many targets were named", async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("test:prune"));
+    await runInDurableObject(stub, (obj: RateLimiterObject) => {
+      const wide: RatePolicy = { windows: [{ scope: "brand", limit: 10, windowSec: 1 }], daily: { requests: 0, rows: 0 } };
+      const t = Date.UTC(2026, 0, 1, 12, 0, 0);
+      for (let k = 0; k < 999; k++) obj.hit({ policy: wide, brands: [`brand-${k}`], region: null, checkRows: false, now: t });
+      const size = () => (obj as unknown as { counters: Map<string, unknown> }).counters.size;
+      expect(size()).toBe(999);
+      // The 1,000th hit, a second later, prunes the ended windows first.
+      obj.hit({ policy: wide, brands: ["brand-new"], region: null, checkRows: false, now: t + 1000 });
+      expect(size()).toBe(1);
+    });
+  });
 });
