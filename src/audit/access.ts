@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import { authorizeBrandAnyRegion } from "../auth/partition.ts";
-import { brandChain, orgChain } from "../domain/audit-chain.ts";
-import { badRequest, forbidden } from "../errors.ts";
+import { brandChain, type ChainHead, orgChain } from "../domain/audit-chain.ts";
+import { ApiError, badRequest, forbidden } from "../errors.ts";
 import type { AppEnv } from "../hono.ts";
+import { auditStub } from "../storage/audit.ts";
 import { orgBrandIds } from "../storage/brands.ts";
 
 /**
@@ -28,4 +29,24 @@ export async function readableChain(c: Context<AppEnv>, q: { brand_id?: string |
       throw forbidden("chain_not_allowed", "the organisation's chain needs a grant of every brand of the organisation");
   }
   return orgChain(auth.orgId);
+}
+
+/**
+ * The chain's object brought its D1 copy up to date (staged admin records absorbed first), or a
+ * 503: a copy behind the head is an outage to retry, not a broken chain or a short page.
+ */
+export async function syncedHead(c: Context<AppEnv>, chain: string): Promise<ChainHead> {
+  const { copied, ...head } = await auditStub(c.env, chain).sync(chain);
+  if (!copied)
+    throw new ApiError(
+      503,
+      "audit_copy_behind",
+      "Service unavailable",
+      "the chain's D1 copy could not be brought up to date; retry shortly",
+      {},
+      {
+        "retry-after": "30",
+      },
+    );
+  return head;
 }

@@ -47,6 +47,7 @@ export class AuditObject extends DurableObject<Env> {
   private copyNow = false;
   private copiedAt = 0;
   private copyPending = false;
+  private copyFailed = false;
   private failed = false;
   private alarmAt: number | null = null;
 
@@ -68,12 +69,13 @@ export class AuditObject extends DurableObject<Env> {
   }
 
   /** Absorbs staged admin records and brings the D1 copy up to date: what list and verify need first. */
-  async sync(chain: string): Promise<ChainHead> {
+  async sync(chain: string): Promise<ChainHead & { copied: boolean }> {
     this.bind(chain);
     this.absorbNow = true;
     this.copyNow = true;
     await this.pass();
-    return logMarks(this.ctx.storage.sql).head;
+    // copied: false when the D1 copy failed: the copy is behind the head, which is not tampering.
+    return { ...logMarks(this.ctx.storage.sql).head, copied: !this.copyFailed };
   }
 
   head(): ChainHead {
@@ -142,7 +144,7 @@ export class AuditObject extends DurableObject<Env> {
       this.copyNow = false;
       this.copyPending = false;
       this.copiedAt = now;
-      await this.guard("copy", () => copyToD1(storage, this.env.DB, chain));
+      this.copyFailed = !(await this.guard("copy", () => copyToD1(storage, this.env.DB, chain)));
     } else this.copyPending = true;
     const partial = this.sealNow;
     this.sealNow = false;
@@ -152,12 +154,14 @@ export class AuditObject extends DurableObject<Env> {
   }
 
   /** D1 and R2 failures never lose a record: it stays in the log and the alarm retries. */
-  private async guard(step: string, fn: () => Promise<unknown>): Promise<void> {
+  private async guard(step: string, fn: () => Promise<unknown>): Promise<boolean> {
     try {
       await fn();
+      return true;
     } catch (err) {
       this.failed = true;
       console.error(JSON.stringify({ level: "error", component: "audit", chain: this.chain, step, error: String(err) }));
+      return false;
     }
   }
 

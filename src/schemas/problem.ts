@@ -56,4 +56,5 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422: "Nothing in the request could be applied",
   429: "A rate limit (`rate_limited`) or daily quota (`quota_exceeded`) is exhausted; `policy` names it",
   500: "Internal error",
+  503: "Temporarily unavailable; retry after `Retry-After` seconds",
 };

@@ -76,6 +76,8 @@ describe("AuditObject", () => {
       self.env = { ...real, DB: failing as unknown as D1Database };
       const head = await instance.append(chain, inputs(2, 2));
       expect(head.seq).toBe(4);
+      // A forced copy that fails says so (list and verify answer 503, not "tampered").
+      expect(await instance.sync(chain)).toMatchObject({ seq: 4, copied: false });
       self.env = real;
       // Durable in the object's log, owed to D1, and a retry is scheduled soon.
       expect(state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'copied_seq'").one().value).toBe("2");

@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import { readableChain } from "../../audit/access.ts";
+import { readableChain, syncedHead } from "../../audit/access.ts";
 import { bearerAuth } from "../../auth/middleware.ts";
 import { parseInstant } from "../../domain/time.ts";
 import type { Router } from "../../hono.ts";
 import { AuditListQuery, AuditPageSchema } from "../../schemas/audit.ts";
 import { problemResponses } from "../../schemas/problem.ts";
-import { auditStub, listAudit } from "../../storage/audit.ts";
+import { listAudit } from "../../storage/audit.ts";
 
 export const route = createRoute({
   method: "get",
@@ -19,7 +19,7 @@ export const route = createRoute({
   request: { query: AuditListQuery },
   responses: {
     200: { description: "A page of records", content: { "application/json": { schema: AuditPageSchema } } },
-    ...problemResponses(400, 401, 403),
+    ...problemResponses(400, 401, 403, 503),
   },
 });
 
@@ -28,7 +28,7 @@ export function registerAuditList(app: Router) {
     const q = c.req.valid("query");
     const chain = await readableChain(c, q);
     // Staged admin records and any copy the object still owes D1 come first.
-    await auditStub(c.env, chain).sync(chain);
+    await syncedHead(c, chain);
     const { records, more } = await listAudit(c.env.DB, {
       chain,
       afterSeq: q.cursor === undefined ? 0 : Number(q.cursor),

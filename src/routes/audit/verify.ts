@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { readableChain } from "../../audit/access.ts";
+import { readableChain, syncedHead } from "../../audit/access.ts";
 import { bearerAuth } from "../../auth/middleware.ts";
 import type { Router } from "../../hono.ts";
 import { ChainParams, VerificationSchema } from "../../schemas/audit.ts";
 import { problemResponses } from "../../schemas/problem.ts";
-import { auditStub, verifyStoredChain } from "../../storage/audit.ts";
+import { verifyStoredChain } from "../../storage/audit.ts";
 
 export const route = createRoute({
   method: "get",
@@ -18,7 +18,7 @@ export const route = createRoute({
   request: { query: z.object(ChainParams) },
   responses: {
     200: { description: "The verdict", content: { "application/json": { schema: VerificationSchema } } },
-    ...problemResponses(400, 401, 403),
+    ...problemResponses(400, 401, 403, 503),
   },
 });
 
@@ -26,7 +26,7 @@ export function registerAuditVerify(app: Router) {
   app.openapi(route, async (c) => {
     const chain = await readableChain(c, c.req.valid("query"));
     // The object's head after it brought the copy up to date: records appended later are not judged.
-    const head = await auditStub(c.env, chain).sync(chain);
+    const head = await syncedHead(c, chain);
     c.header("cache-control", "no-store");
     return c.json(await verifyStoredChain(c.env.DB, chain, head), 200);
   });
