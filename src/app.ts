@@ -34,8 +34,7 @@ const trace = createMiddleware<AppEnv>(async (c, next) => {
   c.header("x-trace-id", traceId);
   const auth = c.get("auth");
   // Structured access log (SPEC §12): the route pattern, never the raw path (it can hold a
-  // player id), the query's filters, and ids and outcome; never payloads.
-  // The same whitelisted, PII-checked parameters as the audit record.
+  // player id), the audit record's whitelisted, PII-checked parameters, ids and outcome; never payloads.
   const query = auditFilters(c.req.query());
   const scanned = c.res.headers.get("x-rows-scanned");
   console.log(

@@ -86,8 +86,9 @@ export function bearerAuth(options: BearerAuthOptions) {
     c.set("ratePolicy", status.policy);
     const missing = options.scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length) throw forbidden("insufficient_scope", `token lacks scope ${missing.join(" ")}`);
+    const guarded = () => c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
     if (options.limit === "deferred") {
-      c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
+      guarded();
       return next();
     }
     const checkRows = options.scopes.includes("analytics:read");
@@ -100,13 +101,13 @@ export function bearerAuth(options: BearerAuthOptions) {
     counted.catch(() => undefined);
     if (c.req.method !== "GET") {
       admit(c, await counted);
-      c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
+      guarded();
       return next();
     }
     // A read has no side effects: the limiter's round trip overlaps it, and a refusal replaces its
     // answer (its rows are still charged). Only the first refused read of a window runs: later ones
     // meet the standing refusal above. Writes wait for the answer first.
-    c.set("guardMs", performance.now() - (c.get("receivedAt") ?? performance.now()));
+    guarded();
     await next();
     refuseIfOver(c, await counted);
     // Server-Timing of reads: how long the overlapped round trip took.

@@ -171,7 +171,6 @@ export function rateLimit() {
     }
     await next();
     if (anonymous && c.req.method === "GET") refuseIfOver(c, await anonymous);
-    // Refused before it was counted: a bad token counts per address, a bad body per client.
     const auth = c.get("auth");
     const policy = c.get("ratePolicy");
     // Refused before the guard counted it (a bad token, a missing scope, a bad body): counted now,

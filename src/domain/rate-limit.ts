@@ -102,8 +102,8 @@ export interface WindowStatus {
 /** Seconds until the fixed window containing `nowMs` ends (windows are aligned to the epoch). */
 export const secondsToReset = (nowMs: number, windowSec: number) => Math.max(1, Math.ceil(windowSec - ((nowMs / 1000) % windowSec)));
 
-export const dailyWindow = (nowMs: number) => Math.floor(nowMs / 1000 / DAY_SEC);
 export const windowId = (nowMs: number, windowSec: number) => Math.floor(nowMs / 1000 / windowSec);
+export const dailyWindow = (nowMs: number) => windowId(nowMs, DAY_SEC);
 
 /** IETF RateLimit-Policy and RateLimit fields (draft-ietf-httpapi-ratelimit-headers). */
 export function rateLimitHeaders(statuses: WindowStatus[]): Record<string, string> {

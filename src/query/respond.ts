@@ -1,8 +1,8 @@
 import type { Context } from "hono";
-import { sha256HexSync } from "../domain/canonical.ts";
 import type { AppEnv } from "../hono.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 import { cacheControl, cachedEntry, etagOf, matches, notModified, queryKey, storeEntry } from "./cache.ts";
+import { etagOfText } from "./etag.ts";
 import { aggregateQuery, executeRead, type ReadResult } from "./execute.ts";
 import { maxRowsScanned } from "./limits.ts";
 import type { ReadPlan } from "./plan.ts";
@@ -51,7 +51,7 @@ export async function respondToRead(
     const body = JSON.stringify({ ...answer, watermark });
     mark("render", tr);
     // The watermark moves with the clock, not with the answer: it stays out of the tag.
-    const etag = `"${sha256HexSync(`${key}|${JSON.stringify(answer)}`).slice(0, 32)}"`;
+    const etag = etagOfText(key, JSON.stringify(answer));
     if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));
     return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
   }
