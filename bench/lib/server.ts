@@ -17,6 +17,11 @@ export interface Edge {
   url: string;
   /** Where this edge's control-plane D1 lives. */
   persistTo: string;
+  /**
+   * The Worker's own socket, behind wrangler's proxy: what a production edge is (no dev proxy in
+   * front). Found once, by asking each port the Worker's workerd listens on for /health.
+   */
+  direct?: () => Promise<string>;
 }
 
 export interface DevServer extends Edge {
@@ -65,10 +70,19 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   // Clients go through wrangler's proxy: straight to the Worker's own port measured slower for
   // 300 KB ingest bodies (9,032 events/s, p95 414 ms, 2026-12-01 19:56).
   let pids: number[] | undefined;
+  const edgeChildren = children.slice(topology === "split" ? 2 : 0);
+  const direct = (child: Child | undefined) => {
+    let found: Promise<string> | undefined;
+    return () => {
+      found ??= directUrl(workerWorkerd(child?.process.pid));
+      return found;
+    };
+  };
   return {
     url: `http://127.0.0.1:${port}`,
     persistTo: edgeState,
-    edges: extra.map((state, k) => ({ url: `http://127.0.0.1:${port + 2 + k}`, persistTo: state })),
+    direct: direct(edgeChildren[0]),
+    edges: extra.map((state, k) => ({ url: `http://127.0.0.1:${port + 2 + k}`, persistTo: state, direct: direct(edgeChildren[k + 1]) })),
     // Found once: walking the process tree spawns pgrep synchronously, which would stall the
     // benchmark client's event loop (and its timings) if it ran on every memory sample.
     workerdPids: () => {
@@ -179,6 +193,22 @@ function workerWorkerd(wranglerPid: number | undefined): number | undefined {
       return false;
     }
   });
+}
+
+/** The loopback port of a workerd process that answers /health: the Worker's own entry socket. */
+async function directUrl(pid: number | undefined): Promise<string> {
+  if (!pid) throw new Error("no workerd process for this edge");
+  const listing = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" });
+  const ports = [...listing.matchAll(new RegExp(`127\\.0\\.0\\.1:(\\d+)\\s.*pid=${pid},`, "g"))].map((m) => m[1]);
+  for (const p of ports) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${p}/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200 && ((await res.json()) as { status?: string }).status === "ok") return `http://127.0.0.1:${p}`;
+    } catch {
+      // the inspector or a loopback service, not the entry socket
+    }
+  }
+  throw new Error(`no port of workerd ${pid} answers /health`);
 }
 
 /** Resident set size now and at its peak (VmHWM), in MiB, of a process. */

@@ -46,8 +46,32 @@ export async function issueToken(env: Env, client: ClientRow, scopes: Scope[], x
   return { token: await jwt.sign(s.key), expiresIn: ttl, scope };
 }
 
+/**
+ * Tokens this isolate has verified, kept until they expire and for at most the key set's own cache
+ * life (a minute), so that a withdrawn key stops working as fast as before: a client sending the
+ * same token on every request pays for one ES256 verification a minute, not one per request.
+ * Revocation does not depend on it: the guard checks the client's standing on every request.
+ */
+const VERIFIED_MS = 60_000;
+const MAX_VERIFIED = 10_000;
+const verified = new Map<string, { auth: AuthContext; until: number }>();
+
+export function forgetVerifiedTokens(): void {
+  verified.clear();
+}
+
 /** Verifies signature, typ, alg, issuer, audience and lifetime; any failure is a 401. */
 export async function verifyToken(env: Env, token: string): Promise<AuthContext> {
+  const now = Date.now();
+  const known = verified.get(token);
+  if (known && now < known.until) return known.auth;
+  const auth = await verifySignedToken(env, token);
+  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
+  verified.set(token, { auth, until: Math.min(auth.expiresAt, now + VERIFIED_MS) });
+  return auth;
+}
+
+async function verifySignedToken(env: Env, token: string): Promise<AuthContext> {
   const verify = async (force: boolean) =>
     jwtVerify(token, createLocalJWKSet(await publicKeySet(env, Date.now(), force)), {
       issuer: env.ISSUER,

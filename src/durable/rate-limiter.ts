@@ -16,6 +16,8 @@ export interface HitRequest {
   region: string | null;
   /** Refuse once the day's rows-scanned quota is used up (reads). */
   checkRows: boolean;
+  /** Rows the client's earlier reads scanned, not yet counted: counted before any check. */
+  rows?: number;
   /** Tests pass a clock; the edge leaves it to the object. */
   now?: number;
 }
@@ -51,6 +53,7 @@ export class RateLimiterObject extends DurableObject<Env> {
     const now = req.now ?? Date.now();
     // Brand and region counters come and go with the targets named: drop the ended ones now and then.
     if (++this.hits % 1_000 === 0) this.prune(now);
+    if (req.rows) this.addRows(req.rows, now);
     const checks = this.checksFor(req, now);
     let exceeded: HitResult["exceeded"];
     for (const c of checks) {

@@ -57,15 +57,75 @@ export interface CachedEntry {
   versions: string;
 }
 
-/** Keyed by the query and the caller's scope (etag for multi-brand reads, which already carry versions). */
-export async function cachedEntry(key: string): Promise<CachedEntry | undefined> {
-  const hit = await caches.default.match(cacheUrl(key));
-  if (!hit) return undefined;
-  return { body: await hit.text(), etag: hit.headers.get("etag") ?? "", versions: hit.headers.get("x-data-versions") ?? "" };
+/**
+ * Two levels, the same keys. This isolate's memory answers in microseconds; the Workers Cache
+ * API (shared by the isolates of a data centre) costs a round trip of its own, a few ms, so it is
+ * used only for answers that read the D1 tier (hourly or coarser over a day or more), where it
+ * saves more than it costs. Minute reads over the object are cheaper to recompute than to fetch.
+ */
+const MEMORY_BYTES = 8 * 1024 * 1024;
+const MEMORY_ENTRY_BYTES = 512 * 1024;
+const memory = new Map<string, CachedEntry & { bytes: number }>();
+let memoryBytes = 0;
+
+/** Whether a read's answers are also shared through the Workers Cache API. */
+export function sharedCache(plan: ReadPlan): boolean {
+  const from = plan.buckets.starts[0] ?? plan.buckets.end;
+  const coarse = plan.buckets.whole || plan.buckets.granularity === "1h" || plan.buckets.granularity === "1d";
+  return coarse && plan.buckets.end - from >= 86_400_000;
 }
 
-export function storeEntry(c: Context<AppEnv>, key: string, body: string, etag: string, versions: number[], cache: string): void {
-  const headers = { "cache-control": cache.replace("private, ", ""), etag, "x-data-versions": versions.join(",") };
-  const put = caches.default.put(cacheUrl(key), new Response(body, { headers }));
+/** Keyed by the query and the caller's scope (etag for multi-brand reads, which already carry versions). */
+export async function cachedEntry(key: string, shared: boolean): Promise<CachedEntry | undefined> {
+  const near = memory.get(key);
+  if (near) {
+    // Least recently used first out: a hit moves to the back of the map.
+    memory.delete(key);
+    memory.set(key, near);
+    return near;
+  }
+  if (!shared) return undefined;
+  const hit = await caches.default.match(cacheUrl(key));
+  if (!hit) return undefined;
+  const entry = { body: await hit.text(), etag: hit.headers.get("etag") ?? "", versions: hit.headers.get("x-data-versions") ?? "" };
+  remember(key, entry);
+  return entry;
+}
+
+export function storeEntry(
+  c: Context<AppEnv>,
+  key: string,
+  entry: { body: string; etag: string; versions: number[] },
+  cache: string,
+  shared: boolean,
+): void {
+  const versions = entry.versions.join(",");
+  remember(key, { body: entry.body, etag: entry.etag, versions });
+  if (!shared) return;
+  const headers = { "cache-control": cache.replace("private, ", ""), etag: entry.etag, "x-data-versions": versions };
+  const put = caches.default.put(cacheUrl(key), new Response(entry.body, { headers }));
   c.executionCtx.waitUntil(put.catch(() => undefined));
+}
+
+function remember(key: string, entry: CachedEntry): void {
+  const bytes = entry.body.length * 2 + 256;
+  if (bytes > MEMORY_ENTRY_BYTES) return;
+  const old = memory.get(key);
+  if (old) {
+    memory.delete(key);
+    memoryBytes -= old.bytes;
+  }
+  memory.set(key, { ...entry, bytes });
+  memoryBytes += bytes;
+  for (const [k, e] of memory) {
+    if (memoryBytes <= MEMORY_BYTES) break;
+    memory.delete(k);
+    memoryBytes -= e.bytes;
+  }
+}
+
+/** Empties this isolate's level (tests). */
+export function clearMemoryCache(): void {
+  memory.clear();
+  memoryBytes = 0;
 }

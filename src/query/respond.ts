@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../hono.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
-import { cacheControl, cachedEntry, etagOf, matches, notModified, queryKey, storeEntry } from "./cache.ts";
+import { cacheControl, cachedEntry, etagOf, matches, notModified, queryKey, sharedCache, storeEntry } from "./cache.ts";
 import { etagOfText } from "./etag.ts";
 import { aggregateQuery, executeRead, type ReadResult } from "./execute.ts";
 import { maxRowsScanned } from "./limits.ts";
@@ -40,6 +40,7 @@ export async function respondToRead(
   const cache = cacheControl(plan, now, maxAge);
   const ifNoneMatch = c.req.header("if-none-match");
   const rows = maxRowsScanned(c.env);
+  const shared = sharedCache(plan);
   if (contentScoped(plan)) {
     // Data versions are kept per minute and provider only. A caller scoped by another dimension
     // (game_id, geo, …) gets an ETag of its answer itself, so a change it cannot see never moves
@@ -58,7 +59,7 @@ export async function respondToRead(
   if (plan.brands.length === 1) {
     // One round trip: the object checks the caller's ETag and the cached answer's version itself.
     // A conditional request skips the cache lookup: it is most often answered 304 anyway.
-    const cached = cache.cacheable && !ifNoneMatch ? await cachedEntry(key) : undefined;
+    const cached = cache.cacheable && !ifNoneMatch ? await cachedEntry(key, shared) : undefined;
     const tq = mark("cache", started);
     const out = await executeRead(c.env, plan, rows, {
       key,
@@ -72,7 +73,7 @@ export async function respondToRead(
     const etag = etagOf(key, out.versions);
     const body = JSON.stringify(render(out));
     mark("render", tr);
-    if (cache.cacheable) storeEntry(c, key, body, etag, out.versions, cache.header);
+    if (cache.cacheable) storeEntry(c, key, { body, etag, versions: out.versions }, cache.header, shared);
     return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
   }
   // Several brands: their versions first (one ETag over all), then the per-scope cache, then the tiers.
@@ -85,7 +86,7 @@ export async function respondToRead(
   const etag = etagOf(key, versions);
   const tc = mark("version", started);
   if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));
-  const cached = cache.cacheable ? await cachedEntry(etag) : undefined;
+  const cached = cache.cacheable ? await cachedEntry(etag, shared) : undefined;
   if (cached) return json(cached.body, etag, cache.header, "hit", marks, 0);
   const out = await executeRead(c.env, plan, rows);
   if (out.kind !== "result") throw new Error("unexpected revalidation answer");
@@ -93,7 +94,7 @@ export async function respondToRead(
   const body = JSON.stringify(render(out));
   mark("render", tr);
   const answered = etagOf(key, out.versions);
-  if (cache.cacheable) storeEntry(c, etag, body, answered, out.versions, cache.header);
+  if (cache.cacheable) storeEntry(c, etag, { body, etag: answered, versions: out.versions }, cache.header, shared);
   return json(body, answered, cache.header, "miss", marks, out.rowsScanned);
 }
 

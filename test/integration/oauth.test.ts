@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clearKeyCache } from "../../src/auth/keys.ts";
+import { forgetVerifiedTokens } from "../../src/auth/tokens.ts";
 import { retireSigningKey } from "../../src/storage/control-plane.ts";
 import { call, tokenFor } from "../helpers/http.ts";
 import { createTestClient, run, seedTenants, type TestClient } from "../helpers/tenants.ts";
@@ -83,6 +84,7 @@ describe("POST /oauth/token", () => {
     expect(meta).toMatchObject({ issuer: env.ISSUER, grant_types_supported: ["client_credentials"] });
     await run([retireSigningKey(Date.now(), 900)]);
     clearKeyCache();
+    forgetVerifiedTokens();
     const after = await tokenFor(producer);
     expect(decodeProtectedHeader(after).kid).not.toBe(decodeProtectedHeader(before).kid);
     const jwks = (await (await call("/.well-known/jwks.json")).json()) as { keys: { kid: string; d?: string }[] };
