@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clearKeyCache } from "../../src/auth/keys.ts";
-import { forgetVerifiedTokens } from "../../src/auth/tokens.ts";
+import { forgetVerifiedTokens, issueToken } from "../../src/auth/tokens.ts";
+import { getClient } from "../../src/storage/clients.ts";
 import { retireSigningKey } from "../../src/storage/control-plane.ts";
 import { call, tokenFor } from "../helpers/http.ts";
 import { createTestClient, run, seedTenants, type TestClient } from "../helpers/tenants.ts";
@@ -116,5 +117,17 @@ describe("bearer token rejection on /v1", () => {
       expect(res.status, name).toBe(401);
       expect(res.headers.get("content-type"), name).toContain("application/problem+json");
     }
+  });
+
+  it("refuses a token once it expires, even after this isolate accepted it", async () => {
+    const row = await getClient(env.DB, producer.id);
+    if (!row) throw new Error("no client row");
+    const { token } = await issueToken({ ...env, TOKEN_TTL_SECONDS: "1" }, row, ["events:write"], undefined);
+    const use = () => call("/v1/schemas", { headers: { authorization: `Bearer ${token}` } });
+    expect((await use()).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2100));
+    const late = await use();
+    expect(late.status).toBe(401);
+    expect(await late.json()).toMatchObject({ detail: "token expired" });
   });
 });
