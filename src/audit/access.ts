@@ -5,6 +5,7 @@ import { ApiError, badRequest, forbidden } from "../errors.ts";
 import type { AppEnv } from "../hono.ts";
 import { auditStub } from "../storage/audit.ts";
 import { orgBrandIds } from "../storage/brands.ts";
+import { flushAudit } from "./buffer.ts";
 
 /**
  * The one chain an audit read may see: a brand of the grant (403 otherwise, whether or not the
@@ -33,9 +34,11 @@ export async function readableChain(c: Context<AppEnv>, q: { brand_id?: string |
 
 /**
  * The chain's object brought its D1 copy up to date (staged admin records absorbed first), or a
- * 503: a copy behind the head is an outage to retry, not a broken chain or a short page.
+ * 503: a copy behind the head is an outage to retry, not a broken chain or a short page. The
+ * records this isolate still holds for the chain go first, so a read sees the requests before it.
  */
 export async function syncedHead(c: Context<AppEnv>, chain: string): Promise<ChainHead> {
+  await flushAudit(chain);
   const { copied, ...head } = await auditStub(c.env, chain).sync(chain);
   if (!copied)
     throw new ApiError(

@@ -1,8 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AuditInput } from "../domain/audit-chain.ts";
 import type { AppEnv } from "../hono.ts";
-import { appendAudit } from "../storage/audit.ts";
+import { type AuditEntry, bufferAudit, logAuditError } from "./buffer.ts";
 import { requestRecords } from "./record.ts";
 
 /**
@@ -17,22 +16,21 @@ export function auditTrail() {
     try {
       recordInBackground(c, requestRecords(c));
     } catch (err) {
-      logAuditError(c.get("traceId"), err);
+      logAuditError(err, { trace_id: c.get("traceId") });
     }
   });
 }
 
-/** Appends in waitUntil (outside a request, e.g. app.request in a script, fire and forget). */
-export function recordInBackground(c: Context<AppEnv>, entries: { chain: string; input: AuditInput }[]): void {
-  const traceId = c.get("traceId");
-  const work = appendAudit(c.env, entries).catch((err: unknown) => logAuditError(traceId, err));
+/**
+ * Buffers the records with the isolate's other requests' (src/audit/buffer.ts) and keeps the
+ * request alive until their batches are sent. Outside a request (app.request in a script) the
+ * batch's timer still sends them; its errors are already caught.
+ */
+export function recordInBackground(c: Context<AppEnv>, entries: AuditEntry[]): void {
+  const sent = bufferAudit(c.env, entries);
   try {
-    c.executionCtx.waitUntil(work);
+    for (const batch of sent) c.executionCtx.waitUntil(batch);
   } catch {
-    // No ExecutionContext: the promise still runs and its errors are already caught.
+    // No ExecutionContext: nothing to keep alive.
   }
-}
-
-function logAuditError(traceId: string | undefined, err: unknown): void {
-  console.error(JSON.stringify({ level: "error", component: "audit", trace_id: traceId, step: "append", error: String(err) }));
 }

@@ -19,13 +19,6 @@ export function auditStub(env: Env, chain: string): DurableObjectStub<AuditObjec
   return ns.get(ns.idFromName(chain));
 }
 
-/** One append per chain touched; the records of one request share its trace_id. */
-export async function appendAudit(env: Env, entries: { chain: string; input: AuditInput }[]): Promise<void> {
-  const byChain = new Map<string, AuditInput[]>();
-  for (const e of entries) byChain.set(e.chain, [...(byChain.get(e.chain) ?? []), e.input]);
-  await Promise.all([...byChain].map(([chain, inputs]) => auditStub(env, chain).append(chain, inputs)));
-}
-
 const COLUMNS = `chain, ${RECORD_COLUMNS}`;
 
 /** Idempotent copy into audit_log: a retried copy of the same (chain, seq) changes nothing. */

@@ -1,9 +1,14 @@
 import { env } from "cloudflare:workers";
+import { flushAudit } from "../../src/audit/buffer.ts";
 import { type AuditRecord, recordFromRow } from "../../src/domain/audit-chain.ts";
 import { auditStub } from "../../src/storage/audit.ts";
 
-/** A chain's records in D1, after its object absorbed staged records and caught its copy up. */
+/**
+ * A chain's records in D1, after this isolate's buffered records were sent (tests share the
+ * Worker's isolate) and the chain's object absorbed staged records and caught its copy up.
+ */
 export async function chainRows(chain: string): Promise<AuditRecord[]> {
+  await flushAudit(chain);
   await auditStub(env, chain).sync(chain);
   const { results } = await env.DB.prepare("SELECT * FROM audit_log WHERE chain = ? ORDER BY seq")
     .bind(chain)
