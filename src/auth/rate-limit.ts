@@ -100,7 +100,9 @@ function chargeRows(c: Context<AppEnv>, clientId: string, rows: number): void {
       ),
     );
   });
-  c.executionCtx.waitUntil(rowsFlush);
+  // A promise of this request's own (see src/audit/buffer.ts): waitUntil on the opener's promise
+  // itself would be settled in the opener's context.
+  c.executionCtx.waitUntil(rowsFlush.then(() => undefined));
 }
 
 /** A remembered refusal, its reset times moved on by the seconds since. */

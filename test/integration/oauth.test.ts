@@ -122,7 +122,7 @@ describe("bearer token rejection on /v1", () => {
   it("refuses a token once it expires, even after this isolate accepted it", async () => {
     const row = await getClient(env.DB, producer.id);
     if (!row) throw new Error("no client row");
-    const { token } = await issueToken({ ...env, TOKEN_TTL_SECONDS: "1" }, row, ["events:write"], undefined);
+    const { token } = await issueToken({ ...env, TOKEN_TTL_SECONDS: "1" } as unknown as Env, row, ["events:write"], undefined);
     const use = () => call("/v1/schemas", { headers: { authorization: `Bearer ${token}` } });
     expect((await use()).status).toBe(200);
     await new Promise((r) => setTimeout(r, 2100));
