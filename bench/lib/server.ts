@@ -117,7 +117,9 @@ async function startOne(port: number, persistTo: string, extra: string[]): Promi
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
-    env: { ...process.env, CI: "true" },
+    // wrangler dev streams every invocation, RPC and log line to a local observability collector
+    // (its dev dashboard) by default; production has no such tail in the isolate. Off here.
+    env: { ...process.env, CI: "true", X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false" },
   });
   let log = "";
   child.stdout?.on("data", (d: Buffer) => {
