@@ -60,9 +60,13 @@ export class KeyRuns {
   private candidates(keys: string[], which: "ids" | "nks"): [number, string][] {
     const pairs: [number, string][] = [];
     if (this.runs.length === 0) return pairs;
-    for (const key of keys) {
-      const p = probes(key);
-      for (const run of this.runs) if (run[which].has(p)) pairs.push([run.run, key]);
+    // Run by run, not key by key: one run's 32 KB filter stays in the CPU cache while every key of
+    // the batch is tested against it. Key by key, each test was a cache miss into another run's
+    // filter, and with 200 runs (2 million keys) classifying a batch of 500 took 20-57 ms.
+    const ps = keys.map(probes);
+    for (const run of this.runs) {
+      const filter = run[which];
+      for (let k = 0; k < keys.length; k++) if (filter.has(ps[k] as Uint32Array)) pairs.push([run.run, keys[k] as string]);
     }
     return pairs;
   }
