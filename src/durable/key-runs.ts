@@ -1,4 +1,5 @@
 import { Bloom, probes } from "./bloom.ts";
+import { RunIndex } from "./run-index.ts";
 import * as S from "./statements.ts";
 
 /**
@@ -6,8 +7,9 @@ import * as S from "./statements.ts";
  * A fold appends a new run at the end of the key tables, whose primary key starts with the run
  * number, so it writes fresh pages in order instead of dirtying one page per key of a growing
  * random-key B-tree (which made folds block ingestion for hundreds of milliseconds). Each run has
- * an in-memory Bloom filter, persisted with it, so a lookup probes only the runs that may hold the
- * key. Runs also make expiry past the late horizon a range delete.
+ * a Bloom filter, persisted with it and held in memory bit-sliced across runs (run-index.ts), so a
+ * lookup tests a key once for all runs and probes only the runs that may hold it. Runs also make
+ * expiry past the late horizon a range delete.
  */
 export const RUN_CAP = 16_384;
 
@@ -25,19 +27,23 @@ type UnfoldedRow = {
 };
 
 export class KeyRuns {
-  private runs: Run[] = [];
+  /** The last run's number: the next fold's first. */
+  private last = 0;
+  private readonly ids = new RunIndex();
+  private readonly nks = new RunIndex();
 
   static load(sql: SqlStorage): KeyRuns {
     const out = new KeyRuns();
-    for (const r of sql.exec<{ run: number; keys: number; ids: ArrayBuffer; nks: ArrayBuffer }>(
+    const rows = sql.exec<{ run: number; keys: number; ids: ArrayBuffer; nks: ArrayBuffer }>(
       "SELECT run, keys, ids, nks FROM key_runs ORDER BY run",
-    ))
-      out.runs.push({ run: r.run, keys: r.keys, ids: new Bloom(new Uint8Array(r.ids)), nks: new Bloom(new Uint8Array(r.nks)) });
+    );
+    for (const r of rows)
+      out.commit([{ run: r.run, keys: r.keys, ids: new Bloom(new Uint8Array(r.ids)), nks: new Bloom(new Uint8Array(r.nks)) }]);
     return out;
   }
 
   get count(): number {
-    return this.runs.length;
+    return this.ids.size;
   }
 
   /** Stored hash prefixes of the given event ids that any run holds. */
@@ -59,14 +65,13 @@ export class KeyRuns {
 
   private candidates(keys: string[], which: "ids" | "nks"): [number, string][] {
     const pairs: [number, string][] = [];
-    if (this.runs.length === 0) return pairs;
-    // Run by run, not key by key: one run's 32 KB filter stays in the CPU cache while every key of
-    // the batch is tested against it. Key by key, each test was a cache miss into another run's
-    // filter, and with 200 runs (2 million keys) classifying a batch of 500 took 20-57 ms.
-    const ps = keys.map(probes);
-    for (const run of this.runs) {
-      const filter = run[which];
-      for (let k = 0; k < keys.length; k++) if (filter.has(ps[k] as Uint32Array)) pairs.push([run.run, keys[k] as string]);
+    const index = this[which];
+    if (index.size === 0) return pairs;
+    const runs: number[] = [];
+    for (const key of keys) {
+      runs.length = 0;
+      index.candidates(probes(key), runs);
+      for (const run of runs) pairs.push([run, key]);
     }
     return pairs;
   }
@@ -78,7 +83,7 @@ export class KeyRuns {
   append(sql: SqlStorage, from: number, upTo: number): Run[] {
     const rows = sql.exec<UnfoldedRow>(S.SELECT_UNFOLDED_RANGE, from, upTo).toArray();
     const added: Run[] = [];
-    let next = (this.runs.at(-1)?.run ?? 0) + 1;
+    let next = this.last + 1;
     for (let start = 0; start < rows.length; start += RUN_CAP) {
       const chunk = rows.slice(start, start + RUN_CAP);
       const run: Run = { run: next++, keys: chunk.length, ids: new Bloom(), nks: new Bloom() };
@@ -104,6 +109,10 @@ export class KeyRuns {
 
   /** After the fold's transaction committed: its runs serve lookups from now on. */
   commit(added: Run[]): void {
-    this.runs.push(...added);
+    for (const r of added) {
+      this.ids.add(r.run, r.ids);
+      this.nks.add(r.run, r.nks);
+      this.last = r.run;
+    }
   }
 }
