@@ -5,6 +5,7 @@ import type { HitResult } from "../durable/rate-limiter.ts";
 import { ApiError, problemResponse } from "../errors.ts";
 import type { AppEnv } from "../hono.ts";
 import type { AuthContext } from "./context.ts";
+import { chargeRows, limiter, returnRows, takeRows } from "./rows-charge.ts";
 
 /**
  * The edge half of rate limiting: one RPC per request to the caller's limiter object, which
@@ -16,8 +17,6 @@ export interface LimitTargets {
   brands: string[];
   region: string | null;
 }
-
-const limiter = (env: Env, key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 
 /**
  * Refusals this isolate has seen, until the exhausted window ends (as the limiter reports it; at
@@ -52,13 +51,12 @@ export function countRequest(
   const standing = standingRefusal(auth.clientId, checkRows);
   if (standing) return Promise.resolve(standing);
   const started = performance.now();
-  const rows = unchargedRows.get(auth.clientId) ?? 0;
-  unchargedRows.delete(auth.clientId);
+  const rows = takeRows(auth.clientId);
   return limiter(c.env, key)
     .hit({ policy, ...targets, checkRows, ...(rows > 0 ? { rows } : {}) })
     .catch((e: unknown) => {
       // Not counted: they wait for the next request or the flush.
-      if (rows > 0) unchargedRows.set(auth.clientId, (unchargedRows.get(auth.clientId) ?? 0) + rows);
+      returnRows(auth.clientId, rows);
       throw e;
     })
     .then((r) => {
@@ -70,39 +68,6 @@ export function countRequest(
       }
       return r;
     });
-}
-
-/**
- * Rows scanned by this isolate's reads and not yet counted, per client. The client's next request
- * carries them to its limiter in the same round trip (counted before that request is checked, so
- * the quota refuses the next read exactly as a separate call would); a flush sends what is left
- * shortly after. One round trip a read instead of two.
- */
-const unchargedRows = new Map<string, number>();
-const ROWS_FLUSH_MS = 200;
-let rowsFlush: Promise<void> | null = null;
-
-function chargeRows(c: Context<AppEnv>, clientId: string, rows: number): void {
-  unchargedRows.set(clientId, (unchargedRows.get(clientId) ?? 0) + rows);
-  const env = c.env;
-  rowsFlush ??= new Promise<void>((resolve) => setTimeout(resolve, ROWS_FLUSH_MS)).then(async () => {
-    rowsFlush = null;
-    const due = [...unchargedRows];
-    unchargedRows.clear();
-    await Promise.all(
-      due.map(([id, n]) =>
-        limiter(env, `client:${id}`)
-          .addRows(n)
-          .catch((e: unknown) => {
-            unchargedRows.set(id, (unchargedRows.get(id) ?? 0) + n);
-            console.error(JSON.stringify({ level: "error", component: "rate-limit", step: "rows", error: String(e) }));
-          }),
-      ),
-    );
-  });
-  // A promise of this request's own (see src/audit/buffer.ts): waitUntil on the opener's promise
-  // itself would be settled in the opener's context.
-  c.executionCtx.waitUntil(rowsFlush.then(() => undefined));
 }
 
 /** A remembered refusal, its reset times moved on by the seconds since. */
