@@ -53,7 +53,8 @@ export async function issueToken(env: Env, client: ClientRow, scopes: Scope[], x
  * Revocation does not depend on it: the guard checks the client's standing on every request.
  */
 const VERIFIED_MS = 60_000;
-const MAX_VERIFIED = 10_000;
+// Tokens are about a kilobyte: this bounds the set near 3 MB, first in first out.
+const MAX_VERIFIED = 2_000;
 const verified = new Map<string, { auth: AuthContext; until: number }>();
 
 export function forgetVerifiedTokens(): void {
