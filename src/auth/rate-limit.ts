@@ -5,7 +5,7 @@ import type { HitResult } from "../durable/rate-limiter.ts";
 import { ApiError, problemResponse } from "../errors.ts";
 import type { AppEnv } from "../hono.ts";
 import type { AuthContext } from "./context.ts";
-import { chargeRows, limiter, returnRows, takeRows } from "./rows-charge.ts";
+import { chargeRows, holdRows, limiter, takeRows } from "./rows-charge.ts";
 
 /**
  * The edge half of rate limiting: one RPC per request to the caller's limiter object, which
@@ -56,7 +56,7 @@ export function countRequest(
     .hit({ policy, ...targets, checkRows, ...(rows > 0 ? { rows } : {}) })
     .catch((e: unknown) => {
       // Not counted: they wait for the next request or the flush.
-      returnRows(auth.clientId, rows);
+      holdRows(auth.clientId, rows);
       throw e;
     })
     .then((r) => {

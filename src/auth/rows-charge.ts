@@ -15,7 +15,7 @@ const ROWS_FLUSH_MS = 200;
 let rowsFlush: Promise<void> | null = null;
 
 export function chargeRows(c: Context<AppEnv>, clientId: string, rows: number): void {
-  unchargedRows.set(clientId, (unchargedRows.get(clientId) ?? 0) + rows);
+  holdRows(clientId, rows);
   const env = c.env;
   rowsFlush ??= new Promise<void>((resolve) => setTimeout(resolve, ROWS_FLUSH_MS)).then(async () => {
     rowsFlush = null;
@@ -26,7 +26,7 @@ export function chargeRows(c: Context<AppEnv>, clientId: string, rows: number): 
         limiter(env, `client:${id}`)
           .addRows(n)
           .catch((e: unknown) => {
-            returnRows(id, n);
+            holdRows(id, n);
             console.error(JSON.stringify({ level: "error", component: "rate-limit", step: "rows", error: String(e) }));
           }),
       ),
@@ -44,7 +44,7 @@ export function takeRows(clientId: string): number {
   return rows;
 }
 
-/** Rows whose round trip failed: they wait for the next one, or the flush. */
-export function returnRows(clientId: string, rows: number): void {
+/** Rows to count with the client's next round trip, or the flush (also those whose round trip failed). */
+export function holdRows(clientId: string, rows: number): void {
   if (rows > 0) unchargedRows.set(clientId, (unchargedRows.get(clientId) ?? 0) + rows);
 }

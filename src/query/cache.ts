@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { canonicalize, sha256HexSync } from "../domain/canonical.ts";
+import { DAY_MS } from "../domain/time.ts";
 import type { AppEnv } from "../hono.ts";
 import type { ReadPlan } from "./plan.ts";
 
@@ -72,7 +73,7 @@ let memoryBytes = 0;
 export function sharedCache(plan: ReadPlan): boolean {
   const from = plan.buckets.starts[0] ?? plan.buckets.end;
   const coarse = plan.buckets.whole || plan.buckets.granularity === "1h" || plan.buckets.granularity === "1d";
-  return coarse && plan.buckets.end - from >= 86_400_000;
+  return coarse && plan.buckets.end - from >= DAY_MS;
 }
 
 /** Keyed by the query and the caller's scope (etag for multi-brand reads, which already carry versions). */
