@@ -4,6 +4,7 @@ import { absorbStagedChains } from "./audit/sweep.ts";
 export { AuditObject } from "./durable/audit.ts";
 export { RateLimiterObject } from "./durable/rate-limiter.ts";
 export { TenantRegionObject } from "./durable/tenant-region.ts";
+export { VersionLedgerObject } from "./durable/version-ledger.ts";
 
 const app = buildApp();
 

@@ -127,6 +127,12 @@ function execRows(sql: SqlStorage, statement: string, rows: unknown[][], ...para
   if (rows.length) sql.exec(statement, JSON.stringify(rows), ...params);
 }
 
+/** The object's data version: the highest any commit has written. */
+export function dataVersion(sql: SqlStorage): number {
+  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'data_version'").toArray()[0];
+  return row ? Number(row.value) : 0;
+}
+
 /** A monotonically increasing data version; cells record the version that last changed them (ETags in reads). */
 export function nextVersion(sql: SqlStorage): number {
   const row = sql

@@ -1,5 +1,5 @@
 import { HOUR_MS } from "../domain/time.ts";
-import { tierMarks } from "./apply.ts";
+import { dataVersion, tierMarks } from "./apply.ts";
 import type { Partition } from "./flush.ts";
 import { setMeta } from "./flush.ts";
 import { clampFoldedSeq, type RecentKeys } from "./keys.ts";
@@ -65,6 +65,8 @@ export async function archiveAndPrune(
       for (const table of ["rollup_minute", "rollup_minute_total", "sketch_minute", "active_minute", "version_minute"])
         sql.exec(`DELETE FROM ${table} WHERE minute < ?`, pruneBefore);
       setMeta(sql, "pruned_minute", pruneBefore);
+      // What the prune covered, for the version ledger: later writes into these minutes are newer.
+      setMeta(sql, "pruned_version", dataVersion(sql));
     });
   }
   // Hourly active players are kept for the late horizon; distinct reads before it are refused.

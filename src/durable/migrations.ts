@@ -113,6 +113,11 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
     hot_upto INTEGER NOT NULL, phase INTEGER NOT NULL, pos INTEGER NOT NULL, end_pos INTEGER NOT NULL, span INTEGER NOT NULL,
     events_deleted INTEGER NOT NULL DEFAULT 0, facts_erased INTEGER NOT NULL DEFAULT 0, archive_cursor TEXT NOT NULL DEFAULT '');
   `,
+  // v8: version rows by version, so the version ledger is told what changed since its last copy.
+  `
+  CREATE INDEX version_minute_by_version ON version_minute (version);
+  CREATE INDEX version_hour_by_version ON version_hour (version);
+  `,
 ];
 
 /** Runs the pending entries of a versioned migration list (this object's by default; AuditObject has its own). */

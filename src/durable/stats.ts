@@ -1,5 +1,5 @@
 import { HOUR_MS } from "../domain/time.ts";
-import { tierMarks } from "./apply.ts";
+import { dataVersion, tierMarks } from "./apply.ts";
 import type { RecentKeys } from "./keys.ts";
 
 export interface TierFreshness {
@@ -33,7 +33,6 @@ export function objectStats(sql: SqlStorage, keys: RecentKeys, jurisdiction: str
       "SELECT coalesce(sum(events),0) AS events, coalesce(sum(bets),0) AS bets, coalesce(sum(stake_r),0) AS stake_r, coalesce(sum(win_r),0) AS win_r, coalesce(sum(deposits),0) AS deposits, coalesce(sum(dep_amount_r),0) AS dep_amount_r, coalesce(sum(dep_intents),0) AS dep_intents, coalesce(sum(dep_captured),0) AS dep_captured FROM rollup_minute",
     )
     .one();
-  const version = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'data_version'").toArray()[0];
   const marks = tierMarks(sql);
   const pendingHours = count("outbox_hour");
   const pendingDeltas = count("outbox_delta") + count("outbox_cell") + count("outbox_sketch");
@@ -43,7 +42,7 @@ export function objectStats(sql: SqlStorage, keys: RecentKeys, jurisdiction: str
     dedup_keys: count("dedup") + keys.ids.size,
     natural_keys: count("natural_keys") + keys.nks.size,
     players: count("players"),
-    data_version: version ? Number(version.value) : 0,
+    data_version: dataVersion(sql),
     jurisdiction,
     totals,
     tiers: {

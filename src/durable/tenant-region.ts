@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { REGION_PLACEMENT } from "../domain/regions.ts";
 import { HOUR_MS } from "../domain/time.ts";
+import type { VersionDelta } from "../domain/version-map.ts";
+import { versionLedgerStub } from "../storage/objects.ts";
 import { regionTiers } from "../storage/tiers.ts";
 import { tierMarks } from "./apply.ts";
 import { archiveAndPrune } from "./archive.ts";
@@ -11,6 +13,7 @@ import { CLOSE_MARGIN_MS, flushTiers, partitionOf, setMeta } from "./flush.ts";
 import { GroupCommitter } from "./group-commit.ts";
 import { IDEMPOTENCY_TTL_MS, type IngestOutcome, type IngestRequest } from "./ingest.ts";
 import { RecentKeys } from "./keys.ts";
+import { LedgerFeed, versionDelta } from "./ledger-feed.ts";
 import { migrate } from "./migrations.ts";
 import { aggregate, version } from "./reads.ts";
 import { type ObjectStats, objectStats } from "./stats.ts";
@@ -32,10 +35,18 @@ export class TenantRegionObject extends DurableObject<Env> {
   private horizonDays: number | null = null;
   /** When the next alarm is due, as far as this instance knows (a storage round trip per batch is waste). */
   private alarmAt: number | null = null;
+  /** Tells the version ledger each commit before anyone sees it (ledger-feed.ts). */
+  private readonly feed: LedgerFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.committer = new GroupCommitter(ctx.storage, this.keys);
+    this.feed = new LedgerFeed(ctx.storage.sql, () => {
+      const part = partitionOf(ctx.storage.sql);
+      if (!part) return null;
+      const ledger = versionLedgerStub(env, part);
+      return { raise: (delta) => ledger.raise(part, delta) };
+    });
     // Schema changes and the recent-key rebuild finish before any request reaches the object.
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
@@ -54,7 +65,8 @@ export class TenantRegionObject extends DurableObject<Env> {
       setMeta(sql, "late_horizon_days", req.lateHorizonDays);
     }
     const outcome = await this.committer.submit(req);
-    await this.wakeBy(Date.now() + BUSY_ALARM_MS);
+    // A 202 is seen: the ledger holds the batch's versions first, so no later 304 can hide it.
+    await Promise.all([this.feed.caughtUp(), this.wakeBy(Date.now() + BUSY_ALARM_MS)]);
     return outcome;
   }
 
@@ -97,15 +109,28 @@ export class TenantRegionObject extends DurableObject<Env> {
   }
 
   /** Sums, sketches or distinct counts per bucket and group over the object's tiers (reads.ts). */
-  aggregate(q: AggregateQuery): Promise<AggregateResult> {
+  async aggregate(q: AggregateQuery): Promise<AggregateResult> {
     const part = partitionOf(this.ctx.storage.sql);
     const d1 = part ? { agg: regionTiers(this.env, part.region).agg, tenant: part.tenant } : null;
-    return aggregate(this.ctx.storage.sql, q, Date.now(), d1);
+    const answer = await aggregate(this.ctx.storage.sql, q, Date.now(), d1);
+    // An answer shows versions: the ledger holds them before it leaves (see ledger-feed.ts).
+    await this.feed.caughtUp();
+    return answer;
   }
 
-  /** The data version a read over these minutes depends on: what a 304 needs, without the answer. */
-  version(q: VersionQuery): number {
-    return version(this.ctx.storage.sql, q);
+  /** The data version a read over these minutes depends on (the ledger's answer, here at the writer). */
+  async version(q: VersionQuery): Promise<number> {
+    const v = version(this.ctx.storage.sql, q);
+    await this.feed.caughtUp();
+    return v;
+  }
+
+  /**
+   * Every version row, for a version ledger starting empty. It must not wait for the feed: the
+   * feed may itself be waiting for that ledger, which waits for this copy.
+   */
+  versionRows(): VersionDelta {
+    return versionDelta(this.ctx.storage.sql, 0);
   }
 
   stats(): ObjectStats {
@@ -146,6 +171,8 @@ export class TenantRegionObject extends DurableObject<Env> {
     const archiving = await archiveAndPrune(storage, tiers.archive, part, this.keys, now, this.hotWindowMs());
     // After archiving: a file it wrote while an erasure ran is complete before the sweep lists.
     const sweeping = await sweepArchives(storage, tiers.archive, part);
+    // Flushes move hour versions (D1 answers changed) and prunes drop minute rows: tell the ledger.
+    await this.feed.caughtUp();
     return flushing || archiving || erasing || sweeping;
   }
 

@@ -112,12 +112,17 @@ describe("GET /v1/analytics/timeseries", () => {
     const etagA = a.res.headers.get("etag") as string;
     const etagB = b.res.headers.get("etag") as string;
     expect(a.res.headers.get("cache-control")).toBe("private, max-age=300");
-    expect((await get(hour(0), reader, { "if-none-match": etagA })).res.status).toBe(304);
+    const revalidated = await get(hour(0), reader, { "if-none-match": etagA });
+    expect(revalidated.res.status).toBe(304);
+    // Answered by the version ledger, without the tenant-region object.
+    expect(revalidated.res.headers.get("server-timing")).toMatch(/\bledger;dur=/);
     const late = generate(T0, 1, 99, 4).map((e) => ({ ...e, occurred_at: iso(T0 + 10 * 60_000) }));
     expect((await postBatch(producer, late)).status).toBe(202);
     events.push(...late);
     const after = await get(hour(0), reader, { "if-none-match": etagA });
     expect(after.res.status).toBe(200);
+    expect(after.res.headers.get("etag")).not.toBe(etagA);
+    expect((await get(hour(0), reader, { "if-none-match": after.res.headers.get("etag") as string })).res.status).toBe(304);
     expect((await get(hour(2), reader, { "if-none-match": etagB })).res.status).toBe(304);
   });
 

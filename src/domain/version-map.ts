@@ -1,0 +1,120 @@
+import type { VersionQuery } from "./query.ts";
+
+/**
+ * The data versions of one tenant-region object's minutes and hours, per provider: the same
+ * numbers as its version_minute and version_hour tables, held in memory by the version ledger
+ * (durable/version-ledger.ts) so that a 304 never waits behind the object's commits.
+ *
+ * Cells only ever move up (max). The object's versions grow with every commit that touches a
+ * cell, so a map told a superset, a repeat or an older copy of a row is never behind; and a
+ * range's version here equals the object's as soon as every commit has been told.
+ */
+
+/** [minute or hour, provider_id ("" for none), version] */
+export type VersionRow = [number, string, number];
+
+/** What the object tells the ledger: rows changed after some version, and how far that reaches. */
+export interface VersionDelta {
+  /** The object's data version when the rows were read: every change up to it is included. */
+  through: number;
+  minutes: VersionRow[];
+  hours: VersionRow[];
+  /**
+   * The object's last prune: minute rows before `prunedMinute` as of data version `prunedVersion`
+   * are gone (archived past the hot window). Later commits may write such minutes again (late
+   * events), at higher versions, which the prune does not cover.
+   */
+  prunedMinute: number;
+  prunedVersion: number;
+}
+
+interface Cell {
+  /** Highest version over every provider. */
+  all: number;
+  by: Map<string, number>;
+}
+
+export class VersionMap {
+  private readonly minutes = new Map<number, Cell>();
+  private readonly hours = new Map<number, Cell>();
+  private pruned = { minute: 0, version: 0 };
+  /** The highest `through` applied: what the map is known to cover. */
+  through = 0;
+
+  apply(d: VersionDelta): void {
+    for (const [m, p, v] of d.minutes) raise(this.minutes, m, p, v);
+    for (const [h, p, v] of d.hours) raise(this.hours, h, p, v);
+    this.through = Math.max(this.through, d.through);
+    if (d.prunedVersion > this.pruned.version) {
+      this.pruned = { minute: d.prunedMinute, version: d.prunedVersion };
+      this.prune(d.prunedMinute, d.prunedVersion);
+    }
+  }
+
+  /**
+   * Drops what the object's prune dropped: a version it held at the prune, in a pruned minute. A
+   * higher version there was written after the prune and is still in the object; dropping only
+   * what the prune covered keeps the map from ever being below the object, whatever the order of
+   * deltas and copies.
+   */
+  private prune(beforeMinute: number, atVersion: number): void {
+    for (const [m, cell] of this.minutes) {
+      if (m >= beforeMinute || cell.all > atVersion) {
+        if (m < beforeMinute) {
+          for (const [p, v] of cell.by) if (v <= atVersion) cell.by.delete(p);
+        }
+        continue;
+      }
+      this.minutes.delete(m);
+    }
+  }
+
+  /** The same function as the object's `version()` (durable/reads.ts): max over hours inside, minutes at the edges. */
+  version(q: VersionQuery): number {
+    const firstHour = Math.ceil(q.fromMin / 60);
+    const endHour = Math.floor(q.toMin / 60);
+    if (endHour <= firstHour) return highest(this.minutes, q.fromMin, q.toMin, q.providers);
+    return Math.max(
+      highest(this.hours, firstHour, endHour, q.providers),
+      highest(this.minutes, q.fromMin, firstHour * 60, q.providers),
+      highest(this.minutes, endHour * 60, q.toMin, q.providers),
+    );
+  }
+
+  /** Cells held (minutes, hours): the ledger's memory is about 100 bytes a cell and provider. */
+  size(): { minutes: number; hours: number } {
+    return { minutes: this.minutes.size, hours: this.hours.size };
+  }
+}
+
+function raise(map: Map<number, Cell>, unit: number, provider: string, v: number): void {
+  let cell = map.get(unit);
+  if (!cell) {
+    cell = { all: 0, by: new Map() };
+    map.set(unit, cell);
+  }
+  if (v > cell.all) cell.all = v;
+  if (v > (cell.by.get(provider) ?? 0)) cell.by.set(provider, v);
+}
+
+function cellMax(cell: Cell, providers: string[] | null): number {
+  if (!providers) return cell.all;
+  let v = 0;
+  for (const p of providers) v = Math.max(v, cell.by.get(p) ?? 0);
+  return v;
+}
+
+/** Max over units in [lo, hi): walks the range or the map, whichever is shorter. */
+function highest(map: Map<number, Cell>, lo: number, hi: number, providers: string[] | null): number {
+  if (hi <= lo) return 0;
+  let v = 0;
+  if (hi - lo <= map.size) {
+    for (let u = lo; u < hi; u++) {
+      const cell = map.get(u);
+      if (cell) v = Math.max(v, cellMax(cell, providers));
+    }
+  } else {
+    for (const [u, cell] of map) if (u >= lo && u < hi) v = Math.max(v, cellMax(cell, providers));
+  }
+  return v;
+}

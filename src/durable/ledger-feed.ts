@@ -1,0 +1,86 @@
+import type { VersionDelta, VersionRow } from "../domain/version-map.ts";
+import { dataVersion, tierMarks } from "./apply.ts";
+
+/**
+ * Keeps the tenant-region object's version ledger (version-ledger.ts) caught up. A 304 is
+ * answered by the ledger alone, so the ledger must never be behind what anyone has seen: every
+ * 202, every read answer and every version the object gives out waits until the ledger holds all
+ * versions up to the object's data version at that moment (`caughtUp`). A commit nobody has seen
+ * yet may still be missing from the ledger; that is a write still in flight, not a stale answer.
+ *
+ * Each send carries every row changed since the last acknowledged one, read by version (indexed),
+ * so it covers commits of any kind (ingestion, tier flushes) and a failed send is simply resent.
+ */
+export interface LedgerSink {
+  raise(delta: VersionDelta): Promise<void>;
+}
+
+/** Sends that fail are retried this many times, this far apart, before the waiting answer fails. */
+const ATTEMPTS = 3;
+const BACKOFF_MS = 25;
+
+export class LedgerFeed {
+  /** The highest data version the ledger has acknowledged (0 at start: the first send is whole). */
+  private acked = 0;
+  private inflight: Promise<void> | null = null;
+
+  private readonly sql: SqlStorage;
+  /** The ledger of this object's partition; null before the partition is known (nothing to tell). */
+  private readonly sink: () => LedgerSink | null;
+
+  constructor(sql: SqlStorage, sink: () => LedgerSink | null) {
+    this.sql = sql;
+    this.sink = sink;
+  }
+
+  /** Resolves once the ledger holds every version this object has committed so far. */
+  async caughtUp(): Promise<void> {
+    const target = dataVersion(this.sql);
+    while (this.acked < target) {
+      this.inflight ??= this.send().finally(() => {
+        this.inflight = null;
+      });
+      await this.inflight;
+    }
+  }
+
+  private async send(): Promise<void> {
+    const sink = this.sink();
+    // Rows and `through` are read in one synchronous turn: later commits go in the next send.
+    const delta = versionDelta(this.sql, this.acked);
+    if (!sink) {
+      if (delta.minutes.length || delta.hours.length) throw new Error("versions without a partition");
+      this.acked = Math.max(this.acked, delta.through);
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sink.raise(delta);
+        break;
+      } catch (e) {
+        if (attempt >= ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt));
+      }
+    }
+    this.acked = Math.max(this.acked, delta.through);
+  }
+}
+
+/** Version rows changed after `since` (0: all of them), with the data version they reach. */
+export function versionDelta(sql: SqlStorage, since: number): VersionDelta {
+  const rows = (table: "version_minute" | "version_hour", col: "minute" | "hour") =>
+    sql
+      .exec<{ u: number; p: string; v: number }>(
+        `SELECT ${col} AS u, provider_id AS p, version AS v FROM ${table} WHERE version > ?`,
+        since,
+      )
+      .toArray()
+      .map((r): VersionRow => [r.u, r.p, r.v]);
+  return {
+    through: dataVersion(sql),
+    minutes: rows("version_minute", "minute"),
+    hours: rows("version_hour", "hour"),
+    prunedMinute: tierMarks(sql).prunedMinute,
+    prunedVersion: Number(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'pruned_version'").toArray()[0]?.value ?? 0),
+  };
+}
