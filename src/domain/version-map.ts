@@ -10,6 +10,16 @@ import type { VersionQuery } from "./query.ts";
  * range's version here equals the object's as soon as every commit has been told.
  */
 
+/**
+ * A ledger answers only within this long of its last sync with the object (a pull, complete as of
+ * the object's clock then). If the object cannot tell the ledger of a commit, it waits out the
+ * lease and the margin before anyone sees the commit: by then the ledger either synced it or
+ * refuses to answer, so a lost or delayed message can never make a 304 stale.
+ */
+export const LEDGER_LEASE_MS = 2_000;
+/** Clocks and the object's own synchronous work between a commit and its wait. */
+export const LEDGER_LEASE_MARGIN_MS = 500;
+
 /** [minute or hour, provider_id ("" for none), version] */
 export type VersionRow = [number, string, number];
 

@@ -1,5 +1,5 @@
 import { HOUR_MS } from "../domain/time.ts";
-import { dataVersion, tierMarks } from "./apply.ts";
+import { nextVersion, tierMarks } from "./apply.ts";
 import type { Partition } from "./flush.ts";
 import { setMeta } from "./flush.ts";
 import { clampFoldedSeq, type RecentKeys } from "./keys.ts";
@@ -66,7 +66,8 @@ export async function archiveAndPrune(
         sql.exec(`DELETE FROM ${table} WHERE minute < ?`, pruneBefore);
       setMeta(sql, "pruned_minute", pruneBefore);
       // What the prune covered, for the version ledger: later writes into these minutes are newer.
-      setMeta(sql, "pruned_version", dataVersion(sql));
+      // A version of its own, so the ledger is told of each prune (ledger-feed.ts).
+      setMeta(sql, "pruned_version", nextVersion(sql));
     });
   }
   // Hourly active players are kept for the late horizon; distinct reads before it are refused.

@@ -1,4 +1,4 @@
-import type { VersionDelta, VersionRow } from "../domain/version-map.ts";
+import { LEDGER_LEASE_MARGIN_MS, LEDGER_LEASE_MS, type VersionDelta, type VersionRow } from "../domain/version-map.ts";
 import { dataVersion, tierMarks } from "./apply.ts";
 
 /**
@@ -9,13 +9,16 @@ import { dataVersion, tierMarks } from "./apply.ts";
  * yet may still be missing from the ledger; that is a write still in flight, not a stale answer.
  *
  * Each send carries every row changed since the last acknowledged one, read by version (indexed),
- * so it covers commits of any kind (ingestion, tier flushes) and a failed send is simply resent.
+ * so it covers commits of any kind (ingestion, tier flushes, prunes) and a failed send is resent.
+ * If the ledger cannot be reached, the wait ends once any lease the ledger may hold without these
+ * versions has run out (LEDGER_LEASE_MS): ingestion and reads go on, and 304s wait for the ledger
+ * to sync again.
  */
 export interface LedgerSink {
   raise(delta: VersionDelta): Promise<void>;
 }
 
-/** Sends that fail are retried this many times, this far apart, before the waiting answer fails. */
+/** Sends that fail are retried this many times, this far apart, before the lease is waited out. */
 const ATTEMPTS = 3;
 const BACKOFF_MS = 25;
 
@@ -23,7 +26,8 @@ export class LedgerFeed {
   /** The highest data version the ledger has acknowledged (0 at start: the first send is whole). */
   private acked = 0;
   private inflight: Promise<void> | null = null;
-
+  /** Versions seen without the ledger's acknowledgement, once every lease that could lack them ran out. */
+  private released = 0;
   private readonly sql: SqlStorage;
   /** The ledger of this object's partition; null before the partition is known (nothing to tell). */
   private readonly sink: () => LedgerSink | null;
@@ -33,14 +37,27 @@ export class LedgerFeed {
     this.sink = sink;
   }
 
-  /** Resolves once the ledger holds every version this object has committed so far. */
+  /** Resolves once the ledger holds every version this object has committed so far, or cannot hold a lease without them. */
   async caughtUp(): Promise<void> {
+    // Every commit up to `target` happened before this instant.
+    const entered = Date.now();
     const target = dataVersion(this.sql);
-    while (this.acked < target) {
+    while (this.acked < target && this.released < target) {
       this.inflight ??= this.send().finally(() => {
         this.inflight = null;
       });
-      await this.inflight;
+      try {
+        await this.inflight;
+      } catch (e) {
+        const wait = entered + LEDGER_LEASE_MS + LEDGER_LEASE_MARGIN_MS - Date.now();
+        console.error(
+          JSON.stringify({ level: "warn", msg: "version ledger unreachable; waiting out its lease", wait_ms: wait, error: String(e) }),
+        );
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        // Not acknowledged: the rows go again with the next send. But no lease can lack them now.
+        this.released = Math.max(this.released, target);
+        return;
+      }
     }
   }
 

@@ -126,15 +126,18 @@ export class TenantRegionObject extends DurableObject<Env> {
   }
 
   /**
-   * Every version row, for a version ledger starting empty. It must not wait for the feed: the
-   * feed may itself be waiting for that ledger, which waits for this copy.
+   * Version rows changed after `since` (0: all), for the version ledger's sync. It must not wait
+   * for the feed: the feed may itself be waiting for that ledger, which waits for this answer.
    */
-  versionRows(): VersionDelta {
-    return versionDelta(this.ctx.storage.sql, 0);
+  versionRows(since: number): VersionDelta {
+    return versionDelta(this.ctx.storage.sql, since);
   }
 
-  stats(): ObjectStats {
-    return objectStats(this.ctx.storage.sql, this.keys, this.ctx.id.jurisdiction ?? null, this.hotWindowMs(), Date.now());
+  async stats(): Promise<ObjectStats> {
+    const stats = objectStats(this.ctx.storage.sql, this.keys, this.ctx.id.jurisdiction ?? null, this.hotWindowMs(), Date.now());
+    // Totals and the data version show commits too.
+    await this.feed.caughtUp();
+    return stats;
   }
 
   /** Residency guard: an object for a jurisdiction-bound region must live in that jurisdiction. */

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { VersionQuery } from "../domain/query.ts";
-import { type VersionDelta, VersionMap } from "../domain/version-map.ts";
+import { LEDGER_LEASE_MS, type VersionDelta, VersionMap } from "../domain/version-map.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 
 /**
@@ -10,45 +10,66 @@ import { tenantRegionStub } from "../storage/objects.ts";
  * ledger after each commit and before anyone can see the commit (ledger-feed.ts), so the ledger
  * is never behind what a client has seen and a 304 from it is never stale.
  *
- * It keeps nothing in storage, so its answers never wait for a disk sync either. A fresh instance
- * (first use, or after eviction) first copies every version row from the object; rows the object
- * sends meanwhile wait for that copy and then apply on top (cells only move up).
+ * It keeps nothing in storage, so its answers never wait for a disk sync either. It answers only
+ * under a lease: within LEDGER_LEASE_MS of its last sync, a pull of every row changed since the
+ * previous one (all rows when it starts empty). Syncs run in the background while it is in use;
+ * past the lease an answer waits for one. The object's pushes make it current between syncs; the
+ * lease is what makes a lost push, a second instance or an unreachable object harmless.
  */
 export interface LedgerPartition {
   tenant: string;
   region: string;
 }
 
-export class VersionLedgerObject extends DurableObject<Env> {
-  private map: VersionMap | null = null;
+/** A sync starts in the background once less than this is left of the lease. */
+const RENEW_BEFORE_MS = LEDGER_LEASE_MS / 2;
 
-  /** Rows the object committed after the last send (a superset is harmless). */
-  async raise(part: LedgerPartition, delta: VersionDelta): Promise<void> {
-    (await this.loaded(part)).apply(delta);
+export class VersionLedgerObject extends DurableObject<Env> {
+  private readonly map = new VersionMap();
+  /** The object's data version as of the last sync: the next one pulls what changed after it. */
+  private synced = 0;
+  private leaseUntil = 0;
+  private syncing: Promise<void> | null = null;
+
+  /** Rows the object committed since its last acknowledged push (a superset is harmless). */
+  async raise(_part: LedgerPartition, delta: VersionDelta): Promise<void> {
+    this.map.apply(delta);
   }
 
   /** The data version a read over these minutes depends on, equal to the object's own answer. */
   async version(part: LedgerPartition, q: VersionQuery): Promise<number> {
-    return (await this.loaded(part)).version(q);
+    await this.leased(part);
+    return this.map.version(q);
   }
 
-  /** How much the ledger holds (tests and stats). */
+  /** What the ledger holds (tests and stats). */
   async held(part: LedgerPartition): Promise<{ through: number; minutes: number; hours: number }> {
-    const map = await this.loaded(part);
-    return { through: map.through, ...map.size() };
+    await this.leased(part);
+    return { through: this.map.through, ...this.map.size() };
   }
 
-  private async loaded(part: LedgerPartition): Promise<VersionMap> {
-    if (this.map) return this.map;
-    // Nothing else runs in this object until the copy is in: no answer from a partial map.
-    await this.ctx.blockConcurrencyWhile(async () => {
-      if (this.map) return;
-      const map = new VersionMap();
+  private async leased(part: LedgerPartition): Promise<void> {
+    const now = Date.now();
+    if (now < this.leaseUntil) {
+      if (this.leaseUntil - now < RENEW_BEFORE_MS) this.sync(part).catch(() => {});
+      return;
+    }
+    await this.sync(part);
+  }
+
+  private sync(part: LedgerPartition): Promise<void> {
+    this.syncing ??= (async () => {
+      // The lease runs from before the pull: the rows are complete as of a later instant.
+      const sentAt = Date.now();
+      const rows = await tenantRegionStub(this.env, part.tenant, part.region).versionRows(this.synced);
       // RPC types widen tuples to arrays; the rows are VersionRow triples as the object built them.
-      map.apply((await tenantRegionStub(this.env, part.tenant, part.region).versionRows()) as unknown as VersionDelta);
-      this.map = map;
+      const delta = rows as unknown as VersionDelta;
+      this.map.apply(delta);
+      this.synced = Math.max(this.synced, delta.through);
+      this.leaseUntil = sentAt + LEDGER_LEASE_MS;
+    })().finally(() => {
+      this.syncing = null;
     });
-    if (!this.map) throw new Error("version ledger failed to load");
-    return this.map;
+    return this.syncing;
   }
 }

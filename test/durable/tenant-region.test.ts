@@ -71,8 +71,8 @@ describe("TenantRegionObject", () => {
       expect(replay).toMatchObject({ kind: "done", replayed: true, body: { accepted: 3 } });
       const after = counts(state.storage.sql);
       expect(after.events! - before.events!).toBe(3);
-      expect(instance.stats().dedup_keys).toBe(3);
-      expect(instance.stats().totals.stake_r).toBe(300);
+      expect((await instance.stats()).dedup_keys).toBe(3);
+      expect((await instance.stats()).totals.stake_r).toBe(300);
     });
   });
 

@@ -1,11 +1,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { LEDGER_LEASE_MS, VersionMap } from "../../src/domain/version-map.ts";
 import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
 import { tenantRegionStub, versionLedgerStub } from "../../src/storage/objects.ts";
 import { generate, HOUR } from "../helpers/analytics.ts";
-import { postBatch, tokenFor } from "../helpers/http.ts";
+import { iso } from "../helpers/events.ts";
+import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
 const PART = { tenant: "brand-eu", region: "EU" };
@@ -49,10 +51,14 @@ describe("version ledger", () => {
   it("holds every batch's versions before its 202 is sent", async () => {
     for (const [k, t0] of [OLD, RECENT, RECENT + HOUR].entries()) {
       expect((await postBatch(producer, generate(t0, 1, 20 + k, 60))).status).toBe(202);
-      // No read in between: only the ingest path itself can have told the ledger.
+      // Straight after the 202, before any read or sync: only the ingest path can have told the ledger.
+      const pushed = await runInDurableObject(ledger(), (instance: VersionLedgerObject) => {
+        const map = (instance as unknown as { map: VersionMap }).map;
+        return { through: map.through, version: map.version({ fromMin: t0 / 60_000, toMin: t0 / 60_000 + 60, providers: null }) };
+      });
       const { data_version } = await writer().stats();
-      expect(data_version).toBeGreaterThan(0);
-      expect((await ledger().held(PART)).through).toBeGreaterThanOrEqual(data_version);
+      expect(pushed.through).toBe(data_version);
+      expect(pushed.version).toBe(data_version);
     }
     await expectAgreement();
   });
@@ -65,19 +71,53 @@ describe("version ledger", () => {
     await expectAgreement();
     await housekeeping(Date.now());
     await expectAgreement();
-    const held = await ledger().held(PART);
     // Pruned minutes are gone from the ledger too (72 h old data is past the 48 h hot window).
-    expect(held.minutes).toBeLessThan(held.hours * 60);
+    const kept = await runInDurableObject(
+      writer(),
+      (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT count(DISTINCT minute) AS n FROM version_minute").one().n,
+    );
+    expect((await ledger().held(PART)).minutes).toBe(kept);
   });
 
   it("copies every version row from the object when it starts empty", async () => {
-    // An evicted ledger comes back with nothing in memory: drop its map to stand in for that.
+    // An evicted ledger comes back with nothing in memory: a fresh map and no lease stand in for that.
     await runInDurableObject(ledger(), (instance: VersionLedgerObject) => {
-      (instance as unknown as { map: unknown }).map = null;
+      Object.assign(instance, { map: new VersionMap(), synced: 0, leaseUntil: 0 });
     });
     await expectAgreement();
     expect((await ledger().held(PART)).through).toBe((await writer().stats()).data_version);
     expect((await postBatch(producer, generate(RECENT, 2, 41, 40))).status).toBe(202);
+    await expectAgreement();
+  });
+
+  it("never gives a stale 304 when the object cannot reach its ledger", async () => {
+    const reader = await tokenFor(await createTestClient({ role: "analyst", scopes: ["analytics:read"] }));
+    const url = `/v1/analytics/timeseries?metric=bets&granularity=1h&from=${iso(RECENT)}&to=${iso(RECENT + HOUR)}&filters=brand_id:brand-eu,region:EU`;
+    const get = (headers: Record<string, string> = {}) => call(url, { headers: { authorization: `Bearer ${reader}`, ...headers } });
+    const etag = (await get()).headers.get("etag") as string;
+    expect((await get({ "if-none-match": etag })).status).toBe(304);
+    // Every push from the object is lost from now on; the ledger keeps answering under its lease.
+    const restore = await runInDurableObject(writer(), (instance: TenantRegionObject) => {
+      const feed = (instance as unknown as { feed: { sink: () => unknown } }).feed;
+      const sink = feed.sink;
+      feed.sink = () => ({ raise: () => Promise.reject(new Error("ledger unreachable")) });
+      return () => {
+        feed.sink = sink;
+      };
+    });
+    const started = Date.now();
+    expect((await postBatch(producer, generate(RECENT, 1, 51, 20))).status).toBe(202);
+    // The 202 waited out any lease the ledger could hold without the batch …
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LEDGER_LEASE_MS);
+    // … so the ledger has synced before it answers, and the old tag no longer matches.
+    const after = await get({ "if-none-match": etag });
+    expect(after.status).toBe(200);
+    expect((await get({ "if-none-match": after.headers.get("etag") as string })).status).toBe(304);
+    // Reads of what was already waited out do not wait again.
+    const read = Date.now();
+    expect((await get()).status).toBe(200);
+    expect(Date.now() - read).toBeLessThan(LEDGER_LEASE_MS);
+    await runInDurableObject(writer(), () => restore());
     await expectAgreement();
   });
 });
