@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { TrafficGenerator } from "./lib/events.ts";
 import { seedBench } from "./lib/seed.ts";
-import { memoryOf, startDevServer } from "./lib/server.ts";
+import { cpuSecondsOf, machineCpuSeconds, memoryOf, startDevServer } from "./lib/server.ts";
 import { percentile, round } from "./lib/stats.ts";
 
 const { values: a } = parseArgs({
@@ -123,6 +123,14 @@ try {
     const wait = started + k * spacing - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   };
+  /** Collects a response's Server-Timing durations by name. */
+  const serverParts = (parts: Record<string, number[]>, res: Response) => {
+    for (const m of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)) {
+      const list = parts[m[1] ?? ""] ?? [];
+      list.push(Number(m[2]));
+      parts[m[1] ?? ""] = list;
+    }
+  };
   // `offset` keeps each pass's ranges apart, so the second pass cannot reuse the first's cache entries.
   const measure = async (offset: number) => {
     const out: Record<string, Record<string, number>> = {};
@@ -135,11 +143,7 @@ try {
         await paced(started, k);
         const r = await get(path(k + offset));
         ms.push(r.ms);
-        for (const m of (r.res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)) {
-          const list = parts[m[1] ?? ""] ?? [];
-          list.push(Number(m[2]));
-          parts[m[1] ?? ""] = list;
-        }
+        serverParts(parts, r.res);
       }
       out[name] = { p50: round(percentile(ms, 0.5)), p95: round(percentile(ms, 0.95)), max: round(Math.max(...ms)) };
       for (const [part, v] of Object.entries(parts)) out[name][`server_${part}_p50`] = round(percentile(v, 0.5));
@@ -162,18 +166,25 @@ try {
     const first = await get(reads.timeseries_1h_30d?.(0) ?? "");
     const etag = first.res.headers.get("etag") ?? "";
     const revalidate: number[] = [];
+    const revalidateParts: Record<string, number[]> = {};
     const started = performance.now();
     for (let k = 0; k < samples; k++) {
       await paced(started, k);
       const r = await get(reads.timeseries_1h_30d?.(0) ?? "", { "if-none-match": etag });
       if (r.res.status !== 304) throw new Error("expected 304");
       revalidate.push(r.ms);
+      serverParts(revalidateParts, r.res);
     }
     out.revalidation_304 = {
       p50: round(percentile(revalidate, 0.5)),
       p95: round(percentile(revalidate, 0.95)),
       max: round(Math.max(...revalidate)),
     };
+    // Its server side at p50 and p95: what of the tail is the Worker's own work.
+    for (const [part, v] of Object.entries(revalidateParts)) {
+      out.revalidation_304[`server_${part}_p50`] = round(percentile(v, 0.5));
+      out.revalidation_304[`server_${part}_p95`] = round(percentile(v, 0.95));
+    }
     log("  freshness");
     // Freshness: a bet posted now, then the 1m series polled until it shows.
     const fresh: number[] = [];
@@ -239,7 +250,24 @@ try {
   const ingesters = [ingest(), ingest()];
   await new Promise((r) => setTimeout(r, 3000));
   log("measuring reads under ingestion");
+  // Where the two cores go meanwhile: each workerd process and this client (its live load included).
+  const cpuAt = () => ({
+    wall: performance.now(),
+    client: process.cpuUsage(),
+    pids: server.workerdPids().map(cpuSecondsOf),
+    machine: machineCpuSeconds(),
+  });
+  const cpu0 = cpuAt();
   const loaded = await measure(samples);
+  const cpu1 = cpuAt();
+  const wall = (cpu1.wall - cpu0.wall) / 1000;
+  const share = (s: number) => Math.round((s / wall) * 100) / 100;
+  const cpuShare = {
+    workerd: cpu1.pids.map((c, k) => share((c ?? 0) - (cpu0.pids[k] ?? 0))),
+    client: share((cpu1.client.user + cpu1.client.system - cpu0.client.user - cpu0.client.system) / 1e6),
+    machine_busy: share(cpu1.machine.busy - cpu0.machine.busy),
+    machine_steal: share(cpu1.machine.steal - cpu0.machine.steal),
+  };
   live = false;
   await Promise.all(ingesters);
   const liveSeconds = (performance.now() - liveStats.started) / 1000;
@@ -261,6 +289,8 @@ try {
     idle_ms: idle,
     under_ingest_ms: loaded,
     live_ingest: { offered_per_s: liveRate, achieved_per_s: Math.round(liveStats.sent / liveSeconds), failures: liveStats.failures },
+    // Cores used during the reads under ingestion (2 on this machine), per workerd process in start order.
+    under_ingest_cpu_cores: cpuShare,
     workerd_peak_rss_mib: server.workerdPids().map((pid) => memoryOf(pid)?.peakMiB ?? 0),
   };
   mkdirSync("bench/out", { recursive: true });

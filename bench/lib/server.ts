@@ -224,3 +224,24 @@ export function memoryOf(pid: number | undefined): { rssMiB: number; peakMiB: nu
     return undefined;
   }
 }
+
+/** CPU seconds (user + system) a process has used so far; undefined once it is gone. */
+export function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The whole machine's CPU seconds so far: busy (all cores, wrangler's node processes included) and stolen by the host. */
+export function machineCpuSeconds(): { busy: number; steal: number } {
+  const [, user, nice, system, , , irq, softirq, steal] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "")
+    .split(/\s+/)
+    .map(Number);
+  return { busy: ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / 100, steal: (steal ?? 0) / 100 };
+}

@@ -63,7 +63,7 @@ export type AggregateResult =
       /** With `cells`: distinct active players per group over the range. */
       cells?: { g: (string | null)[]; n: number }[];
     }
-  | { kind: "not_modified"; etag: string }
+  | { kind: "not_modified"; etag: string; version: number }
   | { kind: "unchanged"; version: number }
   | { kind: "limit_exceeded"; maxRows: number }
   | { kind: "outside_hot_window"; hotFromMin: number }

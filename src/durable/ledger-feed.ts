@@ -37,6 +37,14 @@ export class LedgerFeed {
     this.sink = sink;
   }
 
+  /**
+   * For an answer that shows data up to version `v` (a range's version): waits only if the ledger
+   * may not hold `v` yet. A read of a range no recent commit touched leaves at once.
+   */
+  async covers(v: number): Promise<void> {
+    if (v > this.acked && v > this.released) await this.caughtUp();
+  }
+
   /** Resolves once the ledger holds every version this object has committed so far, or cannot hold a lease without them. */
   async caughtUp(): Promise<void> {
     // Every commit up to `target` happened before this instant.

@@ -24,7 +24,7 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers });
   if (q.revalidate) {
     const etag = etagOf(q.revalidate.key, [v]);
-    if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag };
+    if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag, version: v };
     if (q.revalidate.cachedVersion === v) return { kind: "unchanged", version: v };
   }
   const marks = tierMarks(sql);

@@ -113,15 +113,15 @@ export class TenantRegionObject extends DurableObject<Env> {
     const part = partitionOf(this.ctx.storage.sql);
     const d1 = part ? { agg: regionTiers(this.env, part.region).agg, tenant: part.tenant } : null;
     const answer = await aggregate(this.ctx.storage.sql, q, Date.now(), d1);
-    // An answer shows versions: the ledger holds them before it leaves (see ledger-feed.ts).
-    await this.feed.caughtUp();
+    // An answer shows its range's version: the ledger holds it before it leaves (ledger-feed.ts).
+    if ("version" in answer) await this.feed.covers(answer.version);
     return answer;
   }
 
   /** The data version a read over these minutes depends on (the ledger's answer, here at the writer). */
   async version(q: VersionQuery): Promise<number> {
     const v = version(this.ctx.storage.sql, q);
-    await this.feed.caughtUp();
+    await this.feed.covers(v);
     return v;
   }
 
