@@ -25,7 +25,8 @@ const BACKOFF_MS = 25;
 export class LedgerFeed {
   /** The highest data version the ledger has acknowledged (0 at start: the first send is whole). */
   private acked = 0;
-  private inflight: Promise<void> | null = null;
+  /** Sends on their way, with the data version each reaches. */
+  private sends: { through: number; done: Promise<void> }[] = [];
   /** Versions seen without the ledger's acknowledgement, once every lease that could lack them ran out. */
   private released = 0;
   private readonly sql: SqlStorage;
@@ -51,11 +52,11 @@ export class LedgerFeed {
     const entered = Date.now();
     const target = dataVersion(this.sql);
     while (this.acked < target && this.released < target) {
-      this.inflight ??= this.send().finally(() => {
-        this.inflight = null;
-      });
+      // A send already on its way with these versions will do; otherwise one starts now, beside
+      // any older ones still in flight (a 202 waits for one round trip, not for a queue of them).
+      const send = this.sends.find((x) => x.through >= target) ?? this.send();
       try {
-        await this.inflight;
+        await send.done;
       } catch (e) {
         const wait = entered + LEDGER_LEASE_MS + LEDGER_LEASE_MARGIN_MS - Date.now();
         console.error(
@@ -69,25 +70,33 @@ export class LedgerFeed {
     }
   }
 
-  private async send(): Promise<void> {
+  private send(): { through: number; done: Promise<void> } {
     const sink = this.sink();
-    // Rows and `through` are read in one synchronous turn: later commits go in the next send.
+    // Rows and `through` are read in one synchronous turn: later commits go in a later send.
     const delta = versionDelta(this.sql, this.acked);
-    if (!sink) {
-      if (delta.minutes.length || delta.hours.length) throw new Error("versions without a partition");
-      this.acked = Math.max(this.acked, delta.through);
-      return;
-    }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await sink.raise(delta);
-        break;
-      } catch (e) {
-        if (attempt >= ATTEMPTS) throw e;
-        await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt));
+    const done = (async () => {
+      if (!sink) {
+        if (delta.minutes.length || delta.hours.length) throw new Error("versions without a partition");
+      } else {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await sink.raise(delta);
+            break;
+          } catch (e) {
+            if (attempt >= ATTEMPTS) throw e;
+            await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt));
+          }
+        }
       }
-    }
-    this.acked = Math.max(this.acked, delta.through);
+      this.acked = Math.max(this.acked, delta.through);
+    })();
+    const entry = { through: delta.through, done };
+    this.sends.push(entry);
+    const drop = () => {
+      this.sends = this.sends.filter((x) => x !== entry);
+    };
+    done.then(drop, drop);
+    return entry;
   }
 }
 
