@@ -13,8 +13,9 @@ import { tenantRegionStub } from "../storage/objects.ts";
  * It keeps nothing in storage, so its answers never wait for a disk sync either. It answers only
  * under a lease: within LEDGER_LEASE_MS of its last sync, a pull of every row changed since the
  * previous one (all rows when it starts empty). Syncs run in the background while it is in use;
- * past the lease an answer waits for one. The object's pushes make it current between syncs; the
- * lease is what makes a lost push, a second instance or an unreachable object harmless.
+ * past the lease an answer waits for one. The object's pushes make it current between syncs (and
+ * start the syncs while it ingests); the lease is what makes a lost push, a second instance or an
+ * unreachable object harmless.
  */
 export interface LedgerPartition {
   tenant: string;
@@ -32,8 +33,11 @@ export class VersionLedgerObject extends DurableObject<Env> {
   private syncing: Promise<void> | null = null;
 
   /** Rows the object committed since its last acknowledged push (a superset is harmless). */
-  async raise(_part: LedgerPartition, delta: VersionDelta): Promise<void> {
+  async raise(part: LedgerPartition, delta: VersionDelta): Promise<void> {
     this.map.apply(delta);
+    // While the object takes data, the lease is kept up from here too: a 304 then never waits
+    // for a sync. (A push cannot renew the lease itself: one delayed in the network could.)
+    if (Date.now() > this.leaseUntil - RENEW_BEFORE_MS) this.sync(part).catch(() => {});
   }
 
   /** The data version a read over these minutes depends on, equal to the object's own answer. */
