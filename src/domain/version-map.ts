@@ -79,16 +79,29 @@ export class VersionMap {
     }
   }
 
-  /** The same function as the object's `version()` (durable/reads.ts): max over hours inside, minutes at the edges. */
+  /**
+   * The same function as the object's `version()` (durable/reads.ts): max over whole hours inside,
+   * minutes at part-hour edges, and a pruned edge's whole hour.
+   */
   version(q: VersionQuery): number {
     const firstHour = Math.ceil(q.fromMin / 60);
     const endHour = Math.floor(q.toMin / 60);
-    if (endHour <= firstHour) return highest(this.minutes, q.fromMin, q.toMin, q.providers);
+    if (endHour <= firstHour) return this.partial(q.fromMin, q.toMin, q.providers);
     return Math.max(
       highest(this.hours, firstHour, endHour, q.providers),
-      highest(this.minutes, q.fromMin, firstHour * 60, q.providers),
-      highest(this.minutes, endHour * 60, q.toMin, q.providers),
+      this.partial(q.fromMin, firstHour * 60, q.providers),
+      this.partial(endHour * 60, q.toMin, q.providers),
     );
+  }
+
+  private partial(lo: number, hi: number, providers: string[] | null): number {
+    let v = 0;
+    for (let h = Math.floor(lo / 60); h * 60 < hi; h++) {
+      const a = Math.max(lo, h * 60);
+      const b = Math.min(hi, (h + 1) * 60);
+      v = Math.max(v, a < this.pruned.minute ? highest(this.hours, h, h + 1, providers) : highest(this.minutes, a, b, providers));
+    }
+    return v;
   }
 
   /** Cells held (minutes, hours): the ledger's memory is about 100 bytes a cell and provider. */

@@ -91,11 +91,14 @@ function minuteSource(q: AggregateQuery): string {
  * The highest data version that changed any stored row in [fromMin, toMin), from the per-hour
  * and per-minute version tables: a late event moves exactly the versions of the minutes it
  * touched. Scoped to the caller's providers when its grant names them, so a change the caller
- * cannot see does not change its ETags.
+ * cannot see does not change its ETags. A part-hour edge in pruned minutes (whose rows are gone)
+ * takes its whole hour's version, so a prune never lowers a range's version back to an old tag's.
+ * VersionMap (domain/version-map.ts) computes the same in the version ledger.
  */
 export function version(sql: SqlStorage, q: VersionQuery): number {
   const firstHour = Math.ceil(q.fromMin / 60);
   const endHour = Math.floor(q.toMin / 60);
+  const pruned = tierMarks(sql).prunedMinute;
   const scope = q.providers ? " AND provider_id IN (SELECT value FROM json_each(?))" : "";
   const sp = q.providers ? [JSON.stringify(q.providers)] : [];
   let v = 0;
@@ -107,10 +110,19 @@ export function version(sql: SqlStorage, q: VersionQuery): number {
       .one();
     v = Math.max(v, r.v ?? 0);
   };
+  // Minutes [lo, hi) inside whole hours' edges, hour by hour.
+  const partial = (lo: number, hi: number) => {
+    for (let h = Math.floor(lo / 60); h * 60 < hi; h++) {
+      const a = Math.max(lo, h * 60);
+      const b = Math.min(hi, (h + 1) * 60);
+      if (a < pruned) max("version_hour", h, h + 1);
+      else max("version_minute", a, b);
+    }
+  };
   if (endHour > firstHour) {
     max("version_hour", firstHour, endHour);
-    max("version_minute", q.fromMin, firstHour * 60);
-    max("version_minute", endHour * 60, q.toMin);
-  } else max("version_minute", q.fromMin, q.toMin);
+    partial(q.fromMin, firstHour * 60);
+    partial(endHour * 60, q.toMin);
+  } else partial(q.fromMin, q.toMin);
   return v;
 }

@@ -54,7 +54,7 @@ describe("version map", () => {
     expect(map.through).toBe(400);
   });
 
-  it("drops what the object's prune dropped, and keeps minutes written again after it", () => {
+  it("drops what the object's prune dropped, keeps minutes written again after it, and reads pruned edges by the hour", () => {
     const map = new VersionMap();
     const none = { prunedMinute: 0, prunedVersion: 0 };
     map.apply({
@@ -66,17 +66,19 @@ describe("version map", () => {
       ],
       hours: [
         [0, "", 1],
+        [0, "x", 2],
         [2, "", 2],
       ],
       ...none,
     });
-    expect(map.version({ fromMin: 5, toMin: 20, providers: null })).toBe(1);
+    expect(map.version({ fromMin: 5, toMin: 15, providers: null })).toBe(1);
     // A late event into a pruned minute (version 3), told together with the prune of version 2.
     map.apply({ through: 3, minutes: [[20, "", 3]], hours: [[0, "", 3]], prunedMinute: 120, prunedVersion: 2 });
-    expect(map.version({ fromMin: 5, toMin: 20, providers: null })).toBe(0);
-    expect(map.version({ fromMin: 5, toMin: 25, providers: null })).toBe(3);
-    expect(map.version({ fromMin: 5, toMin: 25, providers: ["x"] })).toBe(0);
+    // A part-hour edge in pruned minutes takes its whole hour's version: never lower than before the prune.
+    expect(map.version({ fromMin: 5, toMin: 15, providers: null })).toBe(3);
+    expect(map.version({ fromMin: 5, toMin: 25, providers: ["x"] })).toBe(2);
     expect(map.version({ fromMin: 0, toMin: 180, providers: null })).toBe(3);
+    expect(map.version({ fromMin: 125, toMin: 135, providers: null })).toBe(2);
     expect(map.size()).toEqual({ minutes: 2, hours: 2 });
   });
 });
