@@ -36,6 +36,16 @@ export interface VersionDelta {
    */
   prunedMinute: number;
   prunedVersion: number;
+  /** Set when more rows follow (a long history is sent in pages): ask again from here. */
+  next?: VersionCursor;
+}
+
+/** The last row of a page: version rows go in (version, unit, provider) order, minutes first. */
+export interface VersionCursor {
+  table: "minute" | "hour";
+  v: number;
+  u: number;
+  p: string;
 }
 
 interface Cell {

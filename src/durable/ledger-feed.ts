@@ -1,4 +1,4 @@
-import { LEDGER_LEASE_MARGIN_MS, LEDGER_LEASE_MS, type VersionDelta, type VersionRow } from "../domain/version-map.ts";
+import { LEDGER_LEASE_MARGIN_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, type VersionRow } from "../domain/version-map.ts";
 import { dataVersion, tierMarks } from "./apply.ts";
 
 /**
@@ -72,25 +72,21 @@ export class LedgerFeed {
 
   private send(): { through: number; done: Promise<void> } {
     const sink = this.sink();
-    // Rows and `through` are read in one synchronous turn: later commits go in a later send.
-    const delta = versionDelta(this.sql, this.acked);
+    // The first page and `through` are read in one synchronous turn: later commits go in a later
+    // send. A long history goes in pages; the ledger holds everything up to `through` after the last.
+    const since = this.acked;
+    const first = versionDelta(this.sql, since);
     const done = (async () => {
-      if (!sink) {
-        if (delta.minutes.length || delta.hours.length) throw new Error("versions without a partition");
-      } else {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await sink.raise(delta);
-            break;
-          } catch (e) {
-            if (attempt >= ATTEMPTS) throw e;
-            await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt));
-          }
-        }
+      let page: VersionDelta | undefined = first;
+      while (page) {
+        if (!sink) {
+          if (page.minutes.length || page.hours.length) throw new Error("versions without a partition");
+        } else await raiseWithRetries(sink, page);
+        page = page.next ? versionDelta(this.sql, since, page.next) : undefined;
       }
-      this.acked = Math.max(this.acked, delta.through);
+      this.acked = Math.max(this.acked, first.through);
     })();
-    const entry = { through: delta.through, done };
+    const entry = { through: first.through, done };
     this.sends.push(entry);
     const drop = () => {
       this.sends = this.sends.filter((x) => x !== entry);
@@ -100,21 +96,57 @@ export class LedgerFeed {
   }
 }
 
-/** Version rows changed after `since` (0: all of them), with the data version they reach. */
-export function versionDelta(sql: SqlStorage, since: number): VersionDelta {
-  const rows = (table: "version_minute" | "version_hour", col: "minute" | "hour") =>
-    sql
+async function raiseWithRetries(sink: LedgerSink, delta: VersionDelta): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sink.raise(delta);
+    } catch (e) {
+      if (attempt >= ATTEMPTS) throw e;
+      await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt));
+    }
+  }
+}
+
+/** Rows a page carries at most (about 30 bytes each as JSON): far below an RPC message's limit. */
+export const PAGE_ROWS = 20_000;
+
+/**
+ * Version rows changed after `since` (0: all of them), with the data version they reach, in
+ * (version, unit, provider) order, minutes then hours, one page of at most `limit` rows from
+ * `after`. A row rewritten while the pages go moves to a higher version, so it comes again later.
+ */
+export function versionDelta(sql: SqlStorage, since: number, after?: VersionCursor, limit = PAGE_ROWS): VersionDelta {
+  const page = (table: "minute" | "hour", from: VersionCursor | undefined, budget: number): VersionRow[] => {
+    const keyset = from ? ` AND (version, ${table}, provider_id) > (?, ?, ?)` : "";
+    return sql
       .exec<{ u: number; p: string; v: number }>(
-        `SELECT ${col} AS u, provider_id AS p, version AS v FROM ${table} WHERE version > ?`,
+        `SELECT ${table} AS u, provider_id AS p, version AS v FROM version_${table} WHERE version > ?${keyset} ORDER BY version, ${table}, provider_id LIMIT ?`,
         since,
+        ...(from ? [from.v, from.u, from.p] : []),
+        budget,
       )
       .toArray()
       .map((r): VersionRow => [r.u, r.p, r.v]);
+  };
+  const cursor = (table: "minute" | "hour", rows: VersionRow[]): VersionCursor | undefined => {
+    const last = rows.at(-1);
+    return last ? { table, u: last[0], p: last[1], v: last[2] } : undefined;
+  };
+  const minutes = after?.table === "hour" ? [] : page("minute", after, limit);
+  let next: VersionCursor | undefined;
+  let hours: VersionRow[] = [];
+  if (minutes.length === limit) next = cursor("minute", minutes);
+  else {
+    const budget = limit - minutes.length;
+    hours = page("hour", after?.table === "hour" ? after : undefined, budget);
+    if (hours.length === budget) next = cursor("hour", hours);
+  }
   return {
     through: dataVersion(sql),
-    minutes: rows("version_minute", "minute"),
-    hours: rows("version_hour", "hour"),
+    minutes,
+    hours,
     prunedMinute: tierMarks(sql).prunedMinute,
     prunedVersion: Number(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'pruned_version'").toArray()[0]?.value ?? 0),
+    ...(next ? { next } : {}),
   };
 }

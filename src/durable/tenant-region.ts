@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { REGION_PLACEMENT } from "../domain/regions.ts";
 import { HOUR_MS } from "../domain/time.ts";
-import type { VersionDelta } from "../domain/version-map.ts";
+import type { VersionCursor, VersionDelta } from "../domain/version-map.ts";
 import { versionLedgerStub } from "../storage/objects.ts";
 import { regionTiers } from "../storage/tiers.ts";
 import { tierMarks } from "./apply.ts";
@@ -129,8 +129,8 @@ export class TenantRegionObject extends DurableObject<Env> {
    * Version rows changed after `since` (0: all), for the version ledger's sync. It must not wait
    * for the feed: the feed may itself be waiting for that ledger, which waits for this answer.
    */
-  versionRows(since: number): VersionDelta {
-    return versionDelta(this.ctx.storage.sql, since);
+  versionRows(since: number, after?: VersionCursor): VersionDelta {
+    return versionDelta(this.ctx.storage.sql, since, after);
   }
 
   async stats(): Promise<ObjectStats> {

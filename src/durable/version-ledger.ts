@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { VersionQuery } from "../domain/query.ts";
-import { LEDGER_LEASE_MS, type VersionDelta, VersionMap } from "../domain/version-map.ts";
+import { LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 
 /**
@@ -65,11 +65,19 @@ export class VersionLedgerObject extends DurableObject<Env> {
     this.syncing ??= (async () => {
       // The lease runs from before the pull: the rows are complete as of a later instant.
       const sentAt = Date.now();
-      const rows = await tenantRegionStub(this.env, part.tenant, part.region).versionRows(this.synced);
-      // RPC types widen tuples to arrays; the rows are VersionRow triples as the object built them.
-      const delta = rows as unknown as VersionDelta;
-      this.map.apply(delta);
-      this.synced = Math.max(this.synced, delta.through);
+      const object = tenantRegionStub(this.env, part.tenant, part.region);
+      const since = this.synced;
+      let through: number | undefined;
+      let after: VersionCursor | undefined;
+      do {
+        // RPC types widen tuples to arrays; the rows are VersionRow triples as the object built them.
+        const page = (await object.versionRows(since, after)) as unknown as VersionDelta;
+        this.map.apply(page);
+        through ??= page.through;
+        after = page.next;
+      } while (after);
+      // Every row up to the first page's data version is in once the last page is.
+      this.synced = Math.max(this.synced, through ?? 0);
       this.leaseUntil = sentAt + LEDGER_LEASE_MS;
     })().finally(() => {
       this.syncing = null;

@@ -1,7 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LEDGER_LEASE_MS, VersionMap } from "../../src/domain/version-map.ts";
+import { LEDGER_LEASE_MS, type VersionDelta, VersionMap } from "../../src/domain/version-map.ts";
+import { versionDelta } from "../../src/durable/ledger-feed.ts";
 import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
 import { tenantRegionStub, versionLedgerStub } from "../../src/storage/objects.ts";
@@ -119,5 +120,34 @@ describe("version ledger", () => {
     expect(Date.now() - read).toBeLessThan(LEDGER_LEASE_MS);
     await runInDurableObject(writer(), () => restore());
     await expectAgreement();
+  });
+
+  it("sends a long history in pages that add up to every row, even while commits land between them", async () => {
+    const all = await runInDurableObject(writer(), (_i, state) => versionDelta(state.storage.sql, 0, undefined, 1_000_000));
+    expect(all.next).toBeUndefined();
+    const pages = await runInDurableObject(writer(), (_i, state) => {
+      const out: VersionDelta[] = [versionDelta(state.storage.sql, 0, undefined, 7)];
+      for (let p = out[0]; p?.next; p = out.at(-1)) out.push(versionDelta(state.storage.sql, 0, p.next, 7));
+      return out;
+    });
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages.slice(0, -1).every((p) => p.minutes.length + p.hours.length === 7)).toBe(true);
+    const rows = (d: VersionDelta[]) => ({ minutes: d.flatMap((p) => p.minutes), hours: d.flatMap((p) => p.hours) });
+    expect(rows(pages)).toEqual({ minutes: all.minutes, hours: all.hours });
+    // A page, then a commit, then the rest: the map built from them agrees with the object.
+    const first = await runInDurableObject(writer(), (_i, state) => versionDelta(state.storage.sql, 0, undefined, 5));
+    expect((await postBatch(producer, generate(RECENT, 1, 61, 30))).status).toBe(202);
+    const rest = await runInDurableObject(writer(), (_i, state) => {
+      const out: VersionDelta[] = [];
+      for (let after = first.next; after; after = out.at(-1)?.next) out.push(versionDelta(state.storage.sql, 0, after, 5));
+      return out;
+    });
+    const map = new VersionMap();
+    for (const page of [first, ...rest]) map.apply(page);
+    for (const q of [
+      { fromMin: Math.floor(RECENT / 60_000), toMin: Math.floor(RECENT / 60_000) + 60, providers: null },
+      { fromMin: Math.floor(OLD / 60_000), toMin: Math.floor(Date.now() / 60_000), providers: ["evolution"] },
+    ])
+      expect(map.version(q)).toBe(await writer().version(q));
   });
 });
