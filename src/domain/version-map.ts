@@ -65,9 +65,10 @@ export class VersionMap {
     for (const [m, p, v] of d.minutes) raise(this.minutes, m, p, v);
     for (const [h, p, v] of d.hours) raise(this.hours, h, p, v);
     this.through = Math.max(this.through, d.through);
-    if (d.prunedVersion > this.pruned.version) {
-      this.pruned = { minute: d.prunedMinute, version: d.prunedVersion };
-      this.prune(d.prunedMinute, d.prunedVersion);
+    // The edges' rule follows the highest prune told (higher only ever reads more by the hour).
+    if (d.prunedVersion > this.pruned.version || d.prunedMinute > this.pruned.minute) {
+      this.pruned = { minute: Math.max(this.pruned.minute, d.prunedMinute), version: Math.max(this.pruned.version, d.prunedVersion) };
+      this.prune(this.pruned.minute, this.pruned.version);
     }
   }
 

@@ -26,7 +26,7 @@ export class LedgerFeed {
   /** The highest data version the ledger has acknowledged (0 at start: the first send is whole). */
   private acked = 0;
   /** Sends on their way, with the data version each reaches. */
-  private sends: { through: number; done: Promise<void> }[] = [];
+  private sends: Send[] = [];
   /** Versions seen without the ledger's acknowledgement, once every lease that could lack them ran out. */
   private released = 0;
   private readonly sql: SqlStorage;
@@ -70,11 +70,14 @@ export class LedgerFeed {
     }
   }
 
-  private send(): { through: number; done: Promise<void> } {
+  private send(): Send {
     const sink = this.sink();
     // The first page and `through` are read in one synchronous turn: later commits go in a later
     // send. A long history goes in pages; the ledger holds everything up to `through` after the last.
-    const since = this.acked;
+    // Rows up to the newest send on its way are that send's: this one carries only later ones,
+    // and counts once that send has been acknowledged too (a restart's whole first send goes once).
+    const prev = this.sends.reduce<Send | undefined>((a, x) => (!a || x.through > a.through ? x : a), undefined);
+    const since = Math.max(this.acked, prev?.through ?? 0);
     const first = versionDelta(this.sql, since);
     const done = (async () => {
       let page: VersionDelta | undefined = first;
@@ -84,6 +87,7 @@ export class LedgerFeed {
         } else await raiseWithRetries(sink, page);
         page = page.next ? versionDelta(this.sql, since, page.next) : undefined;
       }
+      if (prev) await prev.done;
       this.acked = Math.max(this.acked, first.through);
     })();
     const entry = { through: first.through, done };
@@ -96,10 +100,27 @@ export class LedgerFeed {
   }
 }
 
+interface Send {
+  through: number;
+  done: Promise<void>;
+}
+
+/** A push not answered in this time counts as failed (retried, then the lease is waited out). */
+const RAISE_TIMEOUT_MS = 1_000;
+
+/** Rejects if `p` has not settled within `ms`: a call that never returns must not hold a 202 forever. */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function raiseWithRetries(sink: LedgerSink, delta: VersionDelta): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await sink.raise(delta);
+      return await withTimeout(sink.raise(delta), RAISE_TIMEOUT_MS);
     } catch (e) {
       if (attempt >= ATTEMPTS) throw e;
       await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt));

@@ -118,6 +118,12 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   CREATE INDEX version_minute_by_version ON version_minute (version);
   CREATE INDEX version_hour_by_version ON version_hour (version);
   `,
+  // v9: objects pruned before prunes recorded their version: every row they held then is covered.
+  `
+  INSERT OR IGNORE INTO meta (key, value)
+    SELECT 'pruned_version', coalesce((SELECT value FROM meta WHERE key = 'data_version'), '0')
+    WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'pruned_minute');
+  `,
 ];
 
 /** Runs the pending entries of a versioned migration list (this object's by default; AuditObject has its own). */

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { VersionQuery } from "../domain/query.ts";
 import { LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
+import { withTimeout } from "./ledger-feed.ts";
 
 /**
  * The version ledger of one tenant-region object: the data versions of its minutes and hours, in
@@ -24,6 +25,8 @@ export interface LedgerPartition {
 
 /** A sync starts in the background once less than this is left of the lease. */
 const RENEW_BEFORE_MS = LEDGER_LEASE_MS / 2;
+/** A page that takes longer fails the sync (the edge then asks the object itself). */
+const PULL_TIMEOUT_MS = 1_000;
 
 export class VersionLedgerObject extends DurableObject<Env> {
   private readonly map = new VersionMap();
@@ -35,6 +38,11 @@ export class VersionLedgerObject extends DurableObject<Env> {
   /** Rows the object committed since its last acknowledged push (a superset is harmless). */
   async raise(part: LedgerPartition, delta: VersionDelta): Promise<void> {
     this.map.apply(delta);
+    // The acknowledgement must come from the ledger's current instance: only that one can write
+    // its storage. An instance already replaced (still reachable for a moment) fails here, so the
+    // object waits out the lease instead of trusting it. Unconfirmed: no answer waits for this.
+    await this.ctx.storage.put("acknowledged_through", delta.through, { allowUnconfirmed: true });
+    await this.ctx.storage.sync();
     // While the object takes data, the lease is kept up from here too: a 304 then never waits
     // for a sync. (A push cannot renew the lease itself: one delayed in the network could.)
     if (Date.now() > this.leaseUntil - RENEW_BEFORE_MS) this.sync(part).catch(() => {});
@@ -53,12 +61,16 @@ export class VersionLedgerObject extends DurableObject<Env> {
   }
 
   private async leased(part: LedgerPartition): Promise<void> {
-    const now = Date.now();
-    if (now < this.leaseUntil) {
-      if (this.leaseUntil - now < RENEW_BEFORE_MS) this.sync(part).catch(() => {});
-      return;
+    // A sync that took long (or was joined late) can end with its lease already over: check again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = Date.now();
+      if (now < this.leaseUntil) {
+        if (this.leaseUntil - now < RENEW_BEFORE_MS) this.sync(part).catch(() => {});
+        return;
+      }
+      await this.sync(part);
     }
-    await this.sync(part);
+    throw new Error("version ledger could not hold its lease");
   }
 
   private sync(part: LedgerPartition): Promise<void> {
@@ -71,7 +83,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
       let after: VersionCursor | undefined;
       do {
         // RPC types widen tuples to arrays; the rows are VersionRow triples as the object built them.
-        const page = (await object.versionRows(since, after)) as unknown as VersionDelta;
+        const page = (await withTimeout(object.versionRows(since, after), PULL_TIMEOUT_MS)) as unknown as VersionDelta;
         this.map.apply(page);
         through ??= page.through;
         after = page.next;
