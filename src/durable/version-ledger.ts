@@ -27,6 +27,8 @@ export interface LedgerPartition {
 const RENEW_BEFORE_MS = LEDGER_LEASE_MS / 2;
 /** A page that takes longer fails the sync (the edge then asks the object itself). */
 const PULL_TIMEOUT_MS = 1_000;
+/** How long a successful fencing write vouches for this instance (see fence()). */
+const FENCE_MS = 1_000;
 
 export class VersionLedgerObject extends DurableObject<Env> {
   private readonly map = new VersionMap();
@@ -34,15 +36,24 @@ export class VersionLedgerObject extends DurableObject<Env> {
   private synced = 0;
   private leaseUntil = 0;
   private syncing: Promise<void> | null = null;
+  /** This instance's own clock: trusted to be current until then (its last fencing write + FENCE_MS). */
+  private fencedUntil = 0;
+  /** FENCE_MS after the first fencing write: answers, leases and acknowledgements start here. */
+  private trustFrom: number | null = null;
+  private fencing: Promise<void> | null = null;
 
   /** Rows the object committed since its last acknowledged push (a superset is harmless). */
   async raise(part: LedgerPartition, delta: VersionDelta): Promise<void> {
     this.map.apply(delta);
-    // The acknowledgement must come from the ledger's current instance: only that one can write
-    // its storage. An instance already replaced (still reachable for a moment) fails here, so the
-    // object waits out the lease instead of trusting it. Unconfirmed: no answer waits for this.
-    await this.ctx.storage.put("acknowledged_through", delta.through, { allowUnconfirmed: true });
-    await this.ctx.storage.sync();
+    // Acknowledged only by a current instance (see fence()), and only once any instance this one
+    // replaced has stopped answering: the first pushes of a new instance wait up to FENCE_MS.
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === 3) throw new Error("version ledger could not fence itself");
+      if (Date.now() >= this.fencedUntil) await this.fence();
+      const wait = (this.trustFrom ?? 0) - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (Date.now() < this.fencedUntil) break;
+    }
     // While the object takes data, the lease is kept up from here too: a 304 then never waits
     // for a sync. (A push cannot renew the lease itself: one delayed in the network could.)
     if (Date.now() > this.leaseUntil - RENEW_BEFORE_MS) this.sync(part).catch(() => {});
@@ -60,7 +71,36 @@ export class VersionLedgerObject extends DurableObject<Env> {
     return { through: this.map.through, ...this.map.size() };
   }
 
+  /**
+   * Only this object's current instance can write its storage: a fencing write that succeeds
+   * means no newer instance existed when it was made. An instance trusts itself for FENCE_MS from
+   * just before its last such write, and answers and acknowledges nothing past that; a new one
+   * answers and acknowledges only from FENCE_MS after its first, when any instance it replaced
+   * has stopped. The write is unconfirmed, so no answer waits for it; renewals run beside answers.
+   */
+  private fence(): Promise<void> {
+    this.fencing ??= (async () => {
+      const at = Date.now();
+      await this.ctx.storage.put("fenced_at", at, { allowUnconfirmed: true });
+      await this.ctx.storage.sync();
+      this.fencedUntil = at + FENCE_MS;
+      this.trustFrom ??= Date.now() + FENCE_MS;
+    })().finally(() => {
+      this.fencing = null;
+    });
+    return this.fencing;
+  }
+
   private async leased(part: LedgerPartition): Promise<void> {
+    // A new instance: the edge asks the object until any instance it replaced has stopped.
+    if (this.trustFrom === null || Date.now() < this.trustFrom) {
+      if (Date.now() + FENCE_MS / 2 >= this.fencedUntil) this.fence().catch(() => {});
+      throw new Error("version ledger not trusted yet");
+    }
+    // Idle for a while: one fencing write first. In use, renewals run beside the answers.
+    if (Date.now() >= this.fencedUntil) await this.fence();
+    if (Date.now() >= this.fencedUntil) throw new Error("version ledger could not fence itself");
+    if (Date.now() + FENCE_MS / 2 >= this.fencedUntil) this.fence().catch(() => {});
     // A sync that took long (or was joined late) can end with its lease already over: check again.
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
@@ -90,7 +130,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
       } while (after);
       // Every row up to the first page's data version is in once the last page is.
       this.synced = Math.max(this.synced, through ?? 0);
-      this.leaseUntil = sentAt + LEDGER_LEASE_MS;
+      // A pull before the trust point may lack pushes a replaced instance acknowledged: no lease.
+      if (this.trustFrom !== null && sentAt >= this.trustFrom) this.leaseUntil = sentAt + LEDGER_LEASE_MS;
     })().finally(() => {
       this.syncing = null;
     });
