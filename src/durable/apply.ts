@@ -109,13 +109,21 @@ function writeOutbox(sql: SqlStorage, delta: ReturnType<typeof computeRollup>, v
 }
 
 /** The D1 tier holds every hour before flushedHour; minute rows before prunedMinute are gone. */
-export function tierMarks(sql: SqlStorage): { flushedHour: number; prunedMinute: number; archivedSeq: number; activePrunedHour: number } {
-  const marks = { flushedHour: 0, prunedMinute: 0, archivedSeq: 0, activePrunedHour: 0 };
+export function tierMarks(sql: SqlStorage): {
+  flushedHour: number;
+  prunedMinute: number;
+  /** The data version of the last prune (archive.ts): what it covered, for the version ledger. */
+  prunedVersion: number;
+  archivedSeq: number;
+  activePrunedHour: number;
+} {
+  const marks = { flushedHour: 0, prunedMinute: 0, prunedVersion: 0, archivedSeq: 0, activePrunedHour: 0 };
   for (const r of sql.exec<{ key: string; value: string }>(
-    "SELECT key, value FROM meta WHERE key IN ('flushed_hour', 'pruned_minute', 'archived_seq', 'active_pruned_hour')",
+    "SELECT key, value FROM meta WHERE key IN ('flushed_hour', 'pruned_minute', 'pruned_version', 'archived_seq', 'active_pruned_hour')",
   )) {
     if (r.key === "flushed_hour") marks.flushedHour = Number(r.value);
     else if (r.key === "pruned_minute") marks.prunedMinute = Number(r.value);
+    else if (r.key === "pruned_version") marks.prunedVersion = Number(r.value);
     else if (r.key === "active_pruned_hour") marks.activePrunedHour = Number(r.value);
     else marks.archivedSeq = Number(r.value);
   }

@@ -162,12 +162,13 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     hours = page("hour", after?.table === "hour" ? after : undefined, budget);
     if (hours.length === budget) next = cursor("hour", hours);
   }
+  const { prunedMinute, prunedVersion } = tierMarks(sql);
   return {
     through: dataVersion(sql),
     minutes,
     hours,
-    prunedMinute: tierMarks(sql).prunedMinute,
-    prunedVersion: Number(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'pruned_version'").toArray()[0]?.value ?? 0),
+    prunedMinute,
+    prunedVersion,
     ...(next ? { next } : {}),
   };
 }

@@ -21,13 +21,13 @@ export interface D1Tier {
 
 export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number, d1: D1Tier | null): Promise<AggregateResult> {
   // Everything up to the D1 await runs in one synchronous turn: one version for the whole answer.
-  const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers });
+  const marks = tierMarks(sql);
+  const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers }, marks.prunedMinute);
   if (q.revalidate) {
     const etag = etagOf(q.revalidate.key, [v]);
     if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag, version: v };
     if (q.revalidate.cachedVersion === v) return { kind: "unchanged", version: v };
   }
-  const marks = tierMarks(sql);
   const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
   const hourly = q.fromMin % 60 === 0 && !(q.buckets.kind === "fixed" && q.buckets.widthMin < 60);
   const clamp = (m: number) => Math.max(q.fromMin, Math.min(q.toMin, m));
@@ -95,10 +95,9 @@ function minuteSource(q: AggregateQuery): string {
  * takes its whole hour's version, so a prune never lowers a range's version back to an old tag's.
  * VersionMap (domain/version-map.ts) computes the same in the version ledger.
  */
-export function version(sql: SqlStorage, q: VersionQuery): number {
+export function version(sql: SqlStorage, q: VersionQuery, pruned = tierMarks(sql).prunedMinute): number {
   const firstHour = Math.ceil(q.fromMin / 60);
   const endHour = Math.floor(q.toMin / 60);
-  const pruned = tierMarks(sql).prunedMinute;
   const scope = q.providers ? " AND provider_id IN (SELECT value FROM json_each(?))" : "";
   const sp = q.providers ? [JSON.stringify(q.providers)] : [];
   let v = 0;

@@ -11,7 +11,8 @@ import { withTimeout } from "./ledger-feed.ts";
  * ledger after each commit and before anyone can see the commit (ledger-feed.ts), so the ledger
  * is never behind what a client has seen and a 304 from it is never stale.
  *
- * It keeps nothing in storage, so its answers never wait for a disk sync either. It answers only
+ * It keeps no data in storage (only a fencing mark, written unconfirmed), so its answers never
+ * wait for a disk sync either. It answers only
  * under a lease: within LEDGER_LEASE_MS of its last sync, a pull of every row changed since the
  * previous one (all rows when it starts empty). Syncs run in the background while it is in use;
  * past the lease an answer waits for one. The object's pushes make it current between syncs (and

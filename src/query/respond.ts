@@ -56,12 +56,14 @@ export async function respondToRead(
     if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));
     return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
   }
-  const vq = aggregateQuery(plan, [], rows);
-  const versionQuery = { fromMin: vq.fromMin, toMin: vq.toMin, providers: plan.providers };
+  const versionQuery = () => {
+    const q = aggregateQuery(plan, [], rows);
+    return { fromMin: q.fromMin, toMin: q.toMin, providers: plan.providers };
+  };
   if (plan.brands.length === 1) {
     // A conditional request asks the ledger first: a 304 never waits behind the object's commits.
     if (ifNoneMatch) {
-      const { versions, from } = await readVersions(c.env, plan, versionQuery);
+      const { versions, from } = await readVersions(c.env, plan, versionQuery());
       const etag = etagOf(key, versions);
       if (matches(ifNoneMatch, etag)) {
         mark(from === "ledger" ? "ledger" : "version", started);
@@ -88,7 +90,7 @@ export async function respondToRead(
     return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
   }
   // Several brands: their versions first (one ETag over all), then the per-scope cache, then the tiers.
-  const { versions } = await readVersions(c.env, plan, versionQuery);
+  const { versions } = await readVersions(c.env, plan, versionQuery());
   const etag = etagOf(key, versions);
   const tc = mark("version", started);
   if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));

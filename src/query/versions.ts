@@ -11,9 +11,10 @@ import type { ReadPlan } from "./plan.ts";
 export async function readVersions(env: Env, plan: ReadPlan, q: VersionQuery): Promise<{ versions: number[]; from: "ledger" | "objects" }> {
   try {
     const versions = await Promise.all(
-      plan.brands.map((b) =>
-        versionLedgerStub(env, { tenant: b.id, region: plan.region }).version({ tenant: b.id, region: plan.region }, q),
-      ),
+      plan.brands.map((b) => {
+        const part = { tenant: b.id, region: plan.region };
+        return versionLedgerStub(env, part).version(part, q);
+      }),
     );
     return { versions, from: "ledger" };
   } catch (e) {
