@@ -62,6 +62,8 @@ export type AggregateResult =
       splitMin: number;
       /** With `cells`: distinct active players per group over the range. */
       cells?: { g: (string | null)[]; n: number }[];
+      /** The answer is older than its version (late deltas on their way to D1): it must carry no ETag. */
+      unstable?: true;
     }
   | { kind: "not_modified"; etag: string; version: number }
   | { kind: "unchanged"; version: number }

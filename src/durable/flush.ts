@@ -2,20 +2,19 @@ import { MEASURES } from "../domain/measures.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { DIM_COLUMNS as DIMS } from "../query/sql.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
-import { addDeltas, completeDays, type HourRows, replaceHours } from "../storage/aggregates.ts";
-import { nextVersion, tierMarks, totalsByKey } from "./apply.ts";
-import * as S from "./statements.ts";
+import { completeDays, type HourRows, replaceHours } from "../storage/aggregates.ts";
+import { dataVersion, tierMarks } from "./apply.ts";
+import { flyDeltas } from "./delta-flight.ts";
 
 /**
  * Flushes minute rollups into the region's D1 hour tier (SPEC §3, issue 3). Resumable and
  * idempotent: closed hours are written whole, with absolute values, before the object records
  * them as flushed, so an alarm that dies part-way writes the same rows again; dirty hours (late
  * events into flushed hours still held here) are rewritten the same way; deltas for hours no
- * longer held are added once (see addDeltas).
+ * longer held are added once, in flights (delta-flight.ts).
  */
 export const CLOSE_MARGIN_MS = 2 * 60_000;
 const HOURS_PER_RUN = 24;
-const DELTAS_PER_RUN = 500;
 
 export interface Partition {
   tenant: string;
@@ -61,7 +60,13 @@ function hourRows(sql: SqlStorage, fromHour: number, toHour: number): HourRows {
 }
 
 /** One flush step; returns whether work remains (the alarm then comes back at once). */
-export async function flushTiers(storage: DurableObjectStorage, agg: D1Database, part: Partition, now: number): Promise<boolean> {
+export async function flushTiers(
+  storage: DurableObjectStorage,
+  agg: D1Database,
+  part: Partition,
+  now: number,
+  announce: () => Promise<void>,
+): Promise<boolean> {
   const sql = storage.sql;
   const marks = tierMarks(sql);
   const closedUntil = Math.floor((now - CLOSE_MARGIN_MS) / HOUR_MS);
@@ -76,8 +81,20 @@ export async function flushTiers(storage: DurableObjectStorage, agg: D1Database,
   const end = Math.min(closedUntil, start + HOURS_PER_RUN);
   if (end > start) {
     const hours = Array.from({ length: end - start }, (_, k) => start + k);
+    const read = dataVersion(sql);
     await replaceHours(agg, part.tenant, hours, hourRows(sql, start, end), completeDays(hours, end));
-    setMeta(sql, "flushed_hour", end);
+    storage.transactionSync(() => {
+      setMeta(sql, "flushed_hour", end);
+      // A late event that landed in these hours while D1 was written is not in D1: re-flush them.
+      sql.exec(
+        `INSERT INTO outbox_hour (hour, version) SELECT hour, max(version) FROM version_hour
+        WHERE hour >= ? AND hour < ? AND version > ? GROUP BY hour
+        ON CONFLICT (hour) DO UPDATE SET version = max(version, excluded.version)`,
+        start,
+        end,
+        read,
+      );
+    });
   } else if (closedUntil > marks.flushedHour && next === null) setMeta(sql, "flushed_hour", closedUntil);
 
   const flushed = tierMarks(sql).flushedHour;
@@ -90,65 +107,6 @@ export async function flushTiers(storage: DurableObjectStorage, agg: D1Database,
     sql.exec("DELETE FROM outbox_hour WHERE hour = ? AND version <= ?", d.hour, d.version);
   }
 
-  // Seal the summed deltas into numbered rows; later events start new sums.
-  storage.transactionSync(() => {
-    sql.exec(S.SEAL_CELLS);
-    sql.exec(S.SEAL_SKETCHES);
-    sql.exec("DELETE FROM outbox_cell");
-    sql.exec("DELETE FROM outbox_sketch");
-  });
-  const deltas = sql
-    .exec<{ id: number; hour: number; kind: string; row: string }>(
-      "SELECT id, hour, kind, row FROM outbox_delta ORDER BY id LIMIT ?",
-      DELTAS_PER_RUN,
-    )
-    .toArray();
-  if (deltas.length) {
-    const ids = deltas.map((d) => d.id);
-    const rows: HourRows = { cells: [], sketches: [], totals: [] };
-    for (const d of deltas) (d.kind === "cell" ? rows.cells : rows.sketches).push(JSON.parse(d.row) as (string | number)[]);
-    // The totals take the same deltas, summed over their dimensions.
-    rows.totals = totalsByKey(
-      rows.cells.map((c) => ({
-        h: Number(c[0]),
-        m: Object.fromEntries(MEASURES.map((m, i) => [m, Number(c[1 + DIMENSIONS.length + i])])),
-      })),
-      (c) => c.h,
-    );
-    const outcome = await addDeltas(
-      agg,
-      part.tenant,
-      ids,
-      rows,
-      now,
-      completeDays(
-        deltas.map((d) => d.hour),
-        flushed,
-      ),
-    );
-    const done = outcome === "applied" ? ids : await appliedIds(agg, part.tenant, ids);
-    storage.transactionSync(() => {
-      sql.exec("DELETE FROM outbox_delta WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(done));
-      // The D1 answer for these hours changed now: move their versions so ETags follow.
-      const v = nextVersion(sql);
-      const touched = new Set(
-        deltas
-          .filter((d) => done.includes(d.id))
-          .map((d) => `${d.hour}\u0001${(JSON.parse(d.row) as string[])[d.kind === "cell" ? 1 : 2]}`),
-      );
-      for (const t of touched) {
-        const [hour, provider] = t.split("\u0001");
-        sql.exec("INSERT OR REPLACE INTO version_hour (hour, provider_id, version) VALUES (?, ?, ?)", Number(hour), provider ?? "", v);
-      }
-    });
-  }
-  return end < closedUntil || dirty.length === HOURS_PER_RUN || deltas.length === DELTAS_PER_RUN;
-}
-
-async function appliedIds(agg: D1Database, tenant: string, ids: number[]): Promise<number[]> {
-  const res = await agg
-    .prepare("SELECT id FROM applied_outbox WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))")
-    .bind(tenant, JSON.stringify(ids))
-    .all<{ id: number }>();
-  return res.results.map((r) => r.id);
+  const flying = await flyDeltas(storage, agg, part, now, flushed, announce);
+  return end < closedUntil || dirty.length === HOURS_PER_RUN || flying;
 }

@@ -4,6 +4,7 @@ import { etagOf, matches } from "../query/etag.ts";
 import { aggregateSql, cellSql, collect, DIM_COLUMNS as DIMS, type Source, totalsOnly } from "../query/sql.ts";
 import { readHours } from "../storage/aggregates.ts";
 import { tierMarks } from "./apply.ts";
+import { currentFlight, flightProbe } from "./delta-flight.ts";
 
 /**
  * Reads over the object's tiers. Hourly and coarser reads take every hour the region's D1 tier
@@ -62,6 +63,8 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
       .toArray()
       .map((r) => ({ g: q.groupBy.map((_, k) => (r[`g${k}`] as string | null) ?? null), n: Number(r.n) }));
   }
+  // A flight of late deltas in the air over this range (delta-flight.ts): D1 says whether it landed.
+  const probe = flightProbe(currentFlight(sql), q.fromMin, split, q.providers);
   const pending = sql
     .exec<{ h: number | null }>(
       "SELECT min(h) AS h FROM (SELECT min(hour) AS h FROM outbox_delta UNION ALL SELECT min(hour) FROM outbox_cell UNION ALL SELECT min(hour) FROM outbox_sketch)",
@@ -69,16 +72,28 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
     .one().h;
   let watermark = now;
   let rowsScanned = scanned;
+  let stable = true;
   if (q.need !== "actives" && split > q.fromMin) {
     if (!d1) throw new Error("object has no partition yet");
-    const older = await readHours(d1.agg, d1.tenant, { ...q, maxRows: q.maxRows - scanned }, q.fromMin, split);
+    const older = await readHours(d1.agg, d1.tenant, { ...q, maxRows: q.maxRows - scanned }, q.fromMin, split, probe);
     if (!older) return { kind: "limit_exceeded", maxRows: q.maxRows };
+    // Before the flight lands, this answer lacks deltas its version already counts: no ETag for it.
+    stable = probe === null || older.landed;
     rows = [...rows, ...older.rows];
     rowsScanned += older.scanned;
     // Late deltas not yet added to D1: its part reflects events before their hour only.
     if (pending !== null) watermark = Math.min(watermark, pending * 60 * MINUTE_MS);
   }
-  return { kind: "ok", rows, rowsScanned, version: v, watermark, splitMin: from, ...(cells ? { cells } : {}) };
+  return {
+    kind: "ok",
+    rows,
+    rowsScanned,
+    version: v,
+    watermark,
+    splitMin: from,
+    ...(cells ? { cells } : {}),
+    ...(stable ? {} : { unstable: true }),
+  };
 }
 
 /** The minute table a read scans (per-minute totals for unfiltered, ungrouped sums). */

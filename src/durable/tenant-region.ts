@@ -170,7 +170,7 @@ export class TenantRegionObject extends DurableObject<Env> {
     const part = partitionOf(sql);
     if (!part) return erasing;
     const tiers = regionTiers(this.env, part.region);
-    const flushing = await flushTiers(storage, tiers.agg, part, now);
+    const flushing = await flushTiers(storage, tiers.agg, part, now, () => this.feed.caughtUp());
     const archiving = await archiveAndPrune(storage, tiers.archive, part, this.keys, now, this.hotWindowMs());
     // After archiving: a file it wrote while an erasure ran is complete before the sweep lists.
     const sweeping = await sweepArchives(storage, tiers.archive, part);

@@ -29,6 +29,8 @@ export interface ReadResult {
   rowsScanned: number;
   /** Groups left out because they had fewer distinct players than the caller's minimum cell size. */
   suppressed: number;
+  /** False while late deltas the versions already count are on their way to D1: the answer gets no ETag. */
+  stable: boolean;
 }
 
 interface Accum {
@@ -123,6 +125,7 @@ export async function executeRead(
     versions: results.map((r) => r.version),
     rowsScanned,
     suppressed,
+    stable: results.every((r) => !r.unstable),
   };
 }
 

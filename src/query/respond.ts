@@ -83,9 +83,10 @@ export async function respondToRead(
     if (out.kind === "not_modified") return notModified(c, out.etag, cache.header, marks.join(", "));
     if (out.kind === "unchanged" && cached) return json(cached.body, cached.etag, cache.header, "hit", marks, 0);
     if (out.kind !== "result") throw new Error("unexpected revalidation answer");
-    const etag = etagOf(key, out.versions);
     const body = JSON.stringify(render(out));
     mark("render", tr);
+    if (!out.stable) return json(body, null, IN_FLUX, "miss", marks, out.rowsScanned);
+    const etag = etagOf(key, out.versions);
     if (cache.cacheable) storeEntry(c, key, { body, etag, versions: out.versions }, cache.header, shared);
     return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
   }
@@ -101,6 +102,7 @@ export async function respondToRead(
   const tr = mark("tiers", tc);
   const body = JSON.stringify(render(out));
   mark("render", tr);
+  if (!out.stable) return json(body, null, IN_FLUX, "miss", marks, out.rowsScanned);
   const answered = etagOf(key, out.versions);
   if (cache.cacheable) storeEntry(c, etag, { body, etag: answered, versions: out.versions }, cache.header, shared);
   return json(body, answered, cache.header, "miss", marks, out.rowsScanned);
@@ -109,11 +111,17 @@ export async function respondToRead(
 /** Whether the caller's row filters restrict a dimension other than provider_id (the versions' grain). */
 const contentScoped = (plan: ReadPlan) => Object.entries(plan.scope).some(([d, v]) => d !== "provider_id" && !v.includes("*"));
 
+/**
+ * For an answer read while late deltas were landing in D1 (delta-flight.ts): right, but older
+ * than the versions a tag would name, so it carries none and nobody keeps it.
+ */
+const IN_FLUX = "no-store";
+
 /** Server-Timing names where a read's time went (version lookup, cache, tier queries, rendering); a hit scans no rows. */
-function json(body: string, etag: string, cache: string, hit: "hit" | "miss", marks: string[], scanned?: number): Response {
+function json(body: string, etag: string | null, cache: string, hit: "hit" | "miss", marks: string[], scanned?: number): Response {
   const headers: Record<string, string> = {
     "content-type": "application/json",
-    etag,
+    ...(etag ? { etag } : {}),
     "cache-control": cache,
     "x-cache": hit,
     "server-timing": marks.join(", "),

@@ -108,7 +108,8 @@ export async function readHours(
   q: AggregateQuery,
   fromMin: number,
   toMin: number,
-): Promise<{ rows: AggregateRow[]; scanned: number } | null> {
+  probe: number | null = null,
+): Promise<{ rows: AggregateRow[]; scanned: number; landed: boolean } | null> {
   const totals = totalsOnly(q);
   const byDay =
     q.need === "parts" &&
@@ -137,8 +138,12 @@ export async function readHours(
     const built = aggregateSql(q, source, lo, hi);
     statements.push(db.prepare(built.count).bind(...built.params), db.prepare(built.statement).bind(...built.params));
   }
+  // A probe goes last, in the same transaction: if the flight's id is applied, so are the rows read.
+  if (probe !== null)
+    statements.push(db.prepare("SELECT count(*) AS n FROM applied_outbox WHERE tenant = ? AND id = ?").bind(tenant, probe));
   // One round trip: each part's capped count and its aggregate (whose scan is capped the same way).
   const results = statements.length ? await db.batch<Record<string, SqlStorageValue>>(statements) : [];
+  const landed = probe !== null && Number(results.pop()?.results[0]?.n ?? 0) > 0;
   let scanned = 0;
   const rows: AggregateRow[] = [];
   for (let k = 0; k < results.length; k += 2) {
@@ -146,5 +151,5 @@ export async function readHours(
     rows.push(...collect(q, results[k + 1]?.results ?? []));
   }
   if (scanned > q.maxRows) return null;
-  return { rows, scanned };
+  return { rows, scanned, landed };
 }
