@@ -19,6 +19,12 @@ import type { VersionQuery } from "./query.ts";
 export const LEDGER_LEASE_MS = 2_000;
 /** Clocks and the object's own synchronous work between a commit and its wait. */
 export const LEDGER_LEASE_MARGIN_MS = 500;
+/**
+ * How far back a ledger holds versions: past the longest late horizon and the usual dashboard
+ * ranges. Older ranges (a history import can reach back years) are answered by the object, so
+ * the ledger's memory stays bounded by this window, not by the tenant's history.
+ */
+export const LEDGER_KEEP_MS = 45 * 86_400_000;
 
 /** [minute or hour, provider_id ("" for none), version] */
 export type VersionRow = [number, string, number];
@@ -58,12 +64,14 @@ export class VersionMap {
   private readonly minutes = new Map<number, Cell>();
   private readonly hours = new Map<number, Cell>();
   private pruned = { minute: 0, version: 0 };
+  /** Hours before this are not held (keepFrom): ranges reaching there get no answer here. */
+  private fromHour = 0;
   /** The highest `through` applied: what the map is known to cover. */
   through = 0;
 
   apply(d: VersionDelta): void {
-    for (const [m, p, v] of d.minutes) raise(this.minutes, m, p, v);
-    for (const [h, p, v] of d.hours) raise(this.hours, h, p, v);
+    for (const [m, p, v] of d.minutes) if (m >= this.fromHour * 60) raise(this.minutes, m, p, v);
+    for (const [h, p, v] of d.hours) if (h >= this.fromHour) raise(this.hours, h, p, v);
     this.through = Math.max(this.through, d.through);
     // The edges' rule follows the highest prune told (higher only ever reads more by the hour).
     if (d.prunedVersion > this.pruned.version || d.prunedMinute > this.pruned.minute) {
@@ -91,10 +99,23 @@ export class VersionMap {
   }
 
   /**
-   * The same function as the object's `version()` (durable/reads.ts): max over whole hours inside,
-   * minutes at part-hour edges, and a pruned edge's whole hour.
+   * Forgets every cell before `hour` (it only ever moves forward). A range from there on needs no
+   * cell before it (a part-hour edge reads its own hour), so what is held stays exact.
    */
-  version(q: VersionQuery): number {
+  keepFrom(hour: number): void {
+    if (hour <= this.fromHour) return;
+    this.fromHour = hour;
+    for (const h of this.hours.keys()) if (h < hour) this.hours.delete(h);
+    for (const m of this.minutes.keys()) if (m < hour * 60) this.minutes.delete(m);
+  }
+
+  /**
+   * The same function as the object's `version()` (durable/reads.ts): max over whole hours inside,
+   * minutes at part-hour edges, and a pruned edge's whole hour. Null for a range reaching before
+   * the hours held (the object answers it).
+   */
+  version(q: VersionQuery): number | null {
+    if (q.fromMin < this.fromHour * 60) return null;
     const firstHour = Math.ceil(q.fromMin / 60);
     const endHour = Math.floor(q.toMin / 60);
     if (endHour <= firstHour) return this.partial(q.fromMin, q.toMin, q.providers);

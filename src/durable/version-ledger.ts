@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { VersionQuery } from "../domain/query.ts";
-import { LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
+import { HOUR_MS } from "../domain/time.ts";
+import { LEDGER_KEEP_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 import { withTimeout } from "./ledger-feed.ts";
 
@@ -60,9 +61,13 @@ export class VersionLedgerObject extends DurableObject<Env> {
     if (Date.now() > this.leaseUntil - RENEW_BEFORE_MS) this.sync(part).catch(() => {});
   }
 
-  /** The data version a read over these minutes depends on, equal to the object's own answer. */
-  async version(part: LedgerPartition, q: VersionQuery): Promise<number> {
+  /**
+   * The data version a read over these minutes depends on, equal to the object's own answer; null
+   * for a range older than the ledger keeps (LEDGER_KEEP_MS), which the object answers.
+   */
+  async version(part: LedgerPartition, q: VersionQuery): Promise<number | null> {
     await this.leased(part);
+    this.trim();
     return this.map.version(q);
   }
 
@@ -114,6 +119,11 @@ export class VersionLedgerObject extends DurableObject<Env> {
     throw new Error("version ledger could not hold its lease");
   }
 
+  /** Memory stays bounded by the window kept, not by the tenant's history. */
+  private trim(): void {
+    this.map.keepFrom(Math.floor((Date.now() - LEDGER_KEEP_MS) / HOUR_MS));
+  }
+
   private sync(part: LedgerPartition): Promise<void> {
     this.syncing ??= (async () => {
       // The lease runs from before the pull: the rows are complete as of a later instant.
@@ -129,6 +139,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
         through ??= page.through;
         after = page.next;
       } while (after);
+      this.trim();
       // Every row up to the first page's data version is in once the last page is.
       this.synced = Math.max(this.synced, through ?? 0);
       // A pull before the trust point may lack pushes a replaced instance acknowledged: no lease.

@@ -126,6 +126,16 @@ describe("GET /v1/analytics/timeseries", () => {
     expect((await get(hour(2), reader, { "if-none-match": etagB })).res.status).toBe(304);
   });
 
+  it("revalidates a range older than the version ledger keeps at the object itself", async () => {
+    const old = Math.floor((Date.now() - 60 * 24 * HOUR) / HOUR) * HOUR;
+    const path = `/v1/analytics/timeseries?metric=stake&granularity=1h&from=${iso(old)}&to=${iso(old + 3 * HOUR)}&filters=brand_id:brand-eu,region:EU`;
+    const first = await get(path);
+    expect(first.res.status).toBe(200);
+    const again = await get(path, reader, { "if-none-match": first.res.headers.get("etag") as string });
+    expect(again.res.status).toBe(304);
+    expect(again.res.headers.get("server-timing")).toMatch(/\bversion;dur=/);
+  });
+
   it("marks a range with an open bucket no-cache, and carries a watermark", async () => {
     const now = Math.floor(Date.now() / 60_000) * 60_000;
     const { res, body } = await get(

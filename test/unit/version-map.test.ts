@@ -81,4 +81,28 @@ describe("version map", () => {
     expect(map.version({ fromMin: 125, toMin: 135, providers: null })).toBe(2);
     expect(map.size()).toEqual({ minutes: 2, hours: 2 });
   });
+
+  it("holds only the hours from keepFrom on, answers ranges there exactly and none reaching before", () => {
+    const map = new VersionMap();
+    const none = { prunedMinute: 0, prunedVersion: 0 };
+    const rows = (v: number) => ({
+      through: v,
+      minutes: [[10, "", v] as VersionRow, [185, "x", v] as VersionRow],
+      hours: [[0, "", v] as VersionRow, [3, "x", v] as VersionRow, [4, "", v] as VersionRow],
+      ...none,
+    });
+    map.apply(rows(1));
+    map.keepFrom(3);
+    expect(map.size()).toEqual({ minutes: 1, hours: 2 });
+    expect(map.version({ fromMin: 0, toMin: 300, providers: null })).toBeNull();
+    expect(map.version({ fromMin: 179, toMin: 300, providers: null })).toBeNull();
+    expect(map.version({ fromMin: 180, toMin: 300, providers: null })).toBe(1);
+    // Rows for forgotten hours are not taken again; held ones still move.
+    map.apply(rows(2));
+    expect(map.size()).toEqual({ minutes: 1, hours: 2 });
+    expect(map.version({ fromMin: 180, toMin: 190, providers: ["x"] })).toBe(2);
+    map.keepFrom(1);
+    expect(map.version({ fromMin: 180, toMin: 300, providers: null })).toBe(2);
+    expect(map.version({ fromMin: 60, toMin: 300, providers: null })).toBeNull();
+  });
 });
