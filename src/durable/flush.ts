@@ -59,6 +59,41 @@ function hourRows(sql: SqlStorage, fromHour: number, toHour: number): HourRows {
   return { cells, sketches, totals };
 }
 
+/**
+ * Moves flushed_hour from `from` to `to` once `hours` (the ones in between holding data, `rows`
+ * read in the caller's synchronous turn) are in D1. Hours skipped for holding nothing still count:
+ * a late event that lands in any hour of [from, to) while D1 is written is not in D1, so that hour
+ * is marked for a re-flush in the same transaction that moves the mark. A day whose last hours
+ * were empty is complete without any of them in this run: it is rebuilt too.
+ */
+async function advance(
+  storage: DurableObjectStorage,
+  agg: D1Database,
+  part: Partition,
+  from: number,
+  to: number,
+  hours: number[],
+  rows: HourRows,
+): Promise<void> {
+  const sql = storage.sql;
+  const read = dataVersion(sql);
+  const started = Math.floor(from / 24);
+  const straddled = from % 24 !== 0 && (started + 1) * 24 <= to ? [started] : [];
+  const days = [...new Set([...completeDays(hours, to), ...straddled])];
+  if (hours.length || days.length) await replaceHours(agg, part.tenant, hours, rows, days);
+  storage.transactionSync(() => {
+    setMeta(sql, "flushed_hour", to);
+    sql.exec(
+      `INSERT INTO outbox_hour (hour, version) SELECT hour, max(version) FROM version_hour
+      WHERE hour >= ? AND hour < ? AND version > ? GROUP BY hour
+      ON CONFLICT (hour) DO UPDATE SET version = max(version, excluded.version)`,
+      from,
+      to,
+      read,
+    );
+  });
+}
+
 /** One flush step; returns whether work remains (the alarm then comes back at once). */
 export async function flushTiers(
   storage: DurableObjectStorage,
@@ -81,21 +116,10 @@ export async function flushTiers(
   const end = Math.min(closedUntil, start + HOURS_PER_RUN);
   if (end > start) {
     const hours = Array.from({ length: end - start }, (_, k) => start + k);
-    const read = dataVersion(sql);
-    await replaceHours(agg, part.tenant, hours, hourRows(sql, start, end), completeDays(hours, end));
-    storage.transactionSync(() => {
-      setMeta(sql, "flushed_hour", end);
-      // A late event that landed in these hours while D1 was written is not in D1: re-flush them.
-      sql.exec(
-        `INSERT INTO outbox_hour (hour, version) SELECT hour, max(version) FROM version_hour
-        WHERE hour >= ? AND hour < ? AND version > ? GROUP BY hour
-        ON CONFLICT (hour) DO UPDATE SET version = max(version, excluded.version)`,
-        start,
-        end,
-        read,
-      );
-    });
-  } else if (closedUntil > marks.flushedHour && next === null) setMeta(sql, "flushed_hour", closedUntil);
+    await advance(storage, agg, part, marks.flushedHour, end, hours, hourRows(sql, start, end));
+  } else if (closedUntil > marks.flushedHour && next === null) {
+    await advance(storage, agg, part, marks.flushedHour, closedUntil, [], { cells: [], sketches: [], totals: [] });
+  }
 
   const flushed = tierMarks(sql).flushedHour;
   const dirty = sql

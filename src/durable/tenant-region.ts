@@ -170,7 +170,14 @@ export class TenantRegionObject extends DurableObject<Env> {
     const part = partitionOf(sql);
     if (!part) return erasing;
     const tiers = regionTiers(this.env, part.region);
-    const flushing = await flushTiers(storage, tiers.agg, part, now, () => this.feed.caughtUp());
+    let flushing = false;
+    try {
+      flushing = await flushTiers(storage, tiers.agg, part, now, () => this.feed.caughtUp());
+    } catch (e) {
+      // D1 unreachable or refusing: the outbox keeps everything and the next alarm retries; the
+      // archive and prune below do not depend on it and still run.
+      console.error(JSON.stringify({ level: "error", msg: "tier flush failed", tenant: part.tenant, error: String(e) }));
+    }
     const archiving = await archiveAndPrune(storage, tiers.archive, part, this.keys, now, this.hotWindowMs());
     // After archiving: a file it wrote while an erasure ran is complete before the sweep lists.
     const sweeping = await sweepArchives(storage, tiers.archive, part);

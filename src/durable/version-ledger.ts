@@ -46,6 +46,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
 
   /** Rows the object committed since its last acknowledged push (a superset is harmless). */
   async raise(part: LedgerPartition, delta: VersionDelta): Promise<void> {
+    this.trim();
     this.map.apply(delta);
     // Acknowledged only by a current instance (see fence()), and only once any instance this one
     // replaced has stopped answering: the first pushes of a new instance wait up to FENCE_MS.
@@ -74,6 +75,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
   /** What the ledger holds (tests and stats). */
   async held(part: LedgerPartition): Promise<{ through: number; minutes: number; hours: number }> {
     await this.leased(part);
+    this.trim();
     return { through: this.map.through, ...this.map.size() };
   }
 
@@ -130,6 +132,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
       const sentAt = Date.now();
       const object = tenantRegionStub(this.env, part.tenant, part.region);
       const since = this.synced;
+      // Before the pages come in: a first copy never holds more than the window kept.
+      this.trim();
       let through: number | undefined;
       let after: VersionCursor | undefined;
       do {
@@ -139,7 +143,6 @@ export class VersionLedgerObject extends DurableObject<Env> {
         through ??= page.through;
         after = page.next;
       } while (after);
-      this.trim();
       // Every row up to the first page's data version is in once the last page is.
       this.synced = Math.max(this.synced, through ?? 0);
       // A pull before the trust point may lack pushes a replaced instance acknowledged: no lease.

@@ -6,12 +6,13 @@ import { flyDeltas } from "../../src/durable/delta-flight.ts";
 import { flushTiers, partitionOf } from "../../src/durable/flush.ts";
 import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
-import { type Ev, generate, HOUR, reference } from "../helpers/analytics.ts";
+import { DAY, type Ev, generate, HOUR, reference } from "../helpers/analytics.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
-// An hour past the 48 h hot window (D1 only once pruned) and a closed one still held by the object.
-const OLD = Math.floor((Date.now() - 72 * HOUR) / HOUR) * HOUR;
+// An hour past the 48 h hot window (D1 only once pruned), in the middle of its UTC day, and a
+// closed one still held by the object.
+const OLD = Math.floor((Date.now() - 4 * DAY) / DAY) * DAY + 10 * HOUR;
 const RECENT = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR;
 const iso = (ms: number) => new Date(ms).toISOString();
 const stub = () => tenantRegionStub(env, "brand-eu", "EU");
@@ -81,7 +82,7 @@ beforeAll(async () => {
   await housekeeping(Date.now());
 });
 
-describe("late deltas in flight to D1", () => {
+describe("tier flushes racing ingestion", () => {
   it("never lets a 304 or an ETag hide deltas D1 is taking", async () => {
     const late = generate(OLD, 1, 23, 20).map((e) => ({ ...e, occurred_at: iso(OLD + 20 * 60_000) }));
     expect((await postBatch(producer, late)).status).toBe(202);
@@ -148,5 +149,58 @@ describe("late deltas in flight to D1", () => {
     // Re-flushed: D1 answers the hour again (no hour is dirty now), with the late event.
     expect((await stub().stats()).tiers.d1.pending_hours).toBe(0);
     expect((await hourly(RECENT)).value).toBe(want);
+  });
+
+  it("re-flushes an empty hour the flush skipped that took a late event while D1 was being written", async () => {
+    const gap = RECENT - HOUR;
+    const { db, gates } = heldD1();
+    const flush = runInDurableObject(stub(), async (instance: TenantRegionObject, state) => {
+      const part = partitionOf(state.storage.sql);
+      if (!part) throw new Error("no partition");
+      // The flush starts at the gap, which holds nothing: it writes from the recent hour on.
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'flushed_hour'", String(gap / HOUR));
+      await flushTiers(state.storage, db, part, Date.now(), async () => void (await instance.stats()));
+    });
+    await gates.reached;
+    const late = generate(gap, 1, 25, 3).map((e) => ({ ...e, occurred_at: iso(gap + 30 * 60_000) }));
+    expect((await postBatch(producer, late)).status).toBe(202);
+    events.push(...late);
+    gates.open();
+    gates.finish();
+    await flush;
+    const want = reference(events, "stake", gap, RECENT);
+    expect(want).toBeGreaterThan(0);
+    expect((await hourly(gap)).value).toBe(want);
+    await housekeeping(Date.now());
+    expect((await stub().stats()).tiers.d1.pending_hours).toBe(0);
+    expect((await hourly(gap)).value).toBe(want);
+  });
+
+  it("rebuilds a day whose last hours held no data once the flush passes its end", async () => {
+    const day = Math.floor(OLD / DAY);
+    const dayRows = () =>
+      env.AGG_EU.prepare("SELECT count(*) AS n, coalesce(sum(bets), 0) AS bets FROM rollup_day WHERE tenant = 'brand-eu' AND day = ?")
+        .bind(day)
+        .first<{ n: number; bets: number }>();
+    const hourBets = await env.AGG_EU.prepare(
+      "SELECT sum(bets) AS bets FROM rollup_hour WHERE tenant = 'brand-eu' AND hour >= ? AND hour < ?",
+    )
+      .bind(day * 24, day * 24 + 24)
+      .first<{ bets: number }>();
+    expect(hourBets?.bets).toBeGreaterThan(0);
+    // As if the flush had stopped after the day's last hour with data: its day rows not built yet.
+    await env.AGG_EU.batch([
+      env.AGG_EU.prepare("DELETE FROM rollup_day WHERE tenant = 'brand-eu' AND day = ?").bind(day),
+      env.AGG_EU.prepare("DELETE FROM rollup_day_total WHERE tenant = 'brand-eu' AND day = ?").bind(day),
+    ]);
+    await runInDurableObject(stub(), async (_: TenantRegionObject, state) => {
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'flushed_hour'", String(OLD / HOUR + 1));
+    });
+    await housekeeping(Date.now());
+    expect((await dayRows())?.bets).toBe(hourBets?.bets);
+    const total = await env.AGG_EU.prepare("SELECT bets FROM rollup_day_total WHERE tenant = 'brand-eu' AND day = ?")
+      .bind(day)
+      .first<{ bets: number }>();
+    expect(total?.bets).toBe(hourBets?.bets);
   });
 });
