@@ -72,6 +72,28 @@ async function housekeeping(now: number): Promise<void> {
   });
 }
 
+/**
+ * Runs one flush from `flushedHour` (the mark set back to it) with D1 held before its first batch,
+ * posts `late` (events at `at`) while it is held, then lets the flush finish.
+ */
+async function lateDuringFlush(flushedHour: number, at: number, seed: number): Promise<void> {
+  const { db, gates } = heldD1();
+  const flush = runInDurableObject(stub(), async (instance: TenantRegionObject, state) => {
+    const part = partitionOf(state.storage.sql);
+    if (!part) throw new Error("no partition");
+    state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'flushed_hour'", String(flushedHour));
+    await flushTiers(state.storage, db, part, Date.now(), async () => void (await instance.stats()));
+  });
+  await gates.reached;
+  // The flush has read its hours' rows for D1 already; this event comes after them.
+  const late = generate(at, 1, seed, 3).map((e) => ({ ...e, occurred_at: iso(at) }));
+  expect((await postBatch(producer, late)).status).toBe(202);
+  events.push(...late);
+  gates.open();
+  gates.finish();
+  await flush;
+}
+
 beforeAll(async () => {
   await seedTenants();
   producer = await tokenFor(await createTestClient({ scopes: ["events:write"] }));
@@ -127,22 +149,8 @@ describe("tier flushes racing ingestion", () => {
 
   it("re-flushes a closed hour that took a late event while D1 was being written", async () => {
     await housekeeping(Date.now());
-    const { db, gates } = heldD1();
-    const flush = runInDurableObject(stub(), async (instance: TenantRegionObject, state) => {
-      const part = partitionOf(state.storage.sql);
-      if (!part) throw new Error("no partition");
-      // Pretend the recent hour was never flushed: this run writes it to D1 again.
-      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'flushed_hour'", String(RECENT / HOUR));
-      await flushTiers(state.storage, db, part, Date.now(), async () => void (await instance.stats()));
-    });
-    await gates.reached;
-    // The hour's rows were read for D1 already; this event comes after them.
-    const late = generate(RECENT, 1, 24, 3).map((e) => ({ ...e, occurred_at: iso(RECENT + 30 * 60_000) }));
-    expect((await postBatch(producer, late)).status).toBe(202);
-    events.push(...late);
-    gates.open();
-    gates.finish();
-    await flush;
+    // As if the recent hour had never been flushed: this run writes it to D1 again.
+    await lateDuringFlush(RECENT / HOUR, RECENT + 30 * 60_000, 24);
     const want = reference(events, "stake", RECENT, RECENT + HOUR);
     expect((await hourly(RECENT)).value).toBe(want);
     await housekeeping(Date.now());
@@ -153,21 +161,8 @@ describe("tier flushes racing ingestion", () => {
 
   it("re-flushes an empty hour the flush skipped that took a late event while D1 was being written", async () => {
     const gap = RECENT - HOUR;
-    const { db, gates } = heldD1();
-    const flush = runInDurableObject(stub(), async (instance: TenantRegionObject, state) => {
-      const part = partitionOf(state.storage.sql);
-      if (!part) throw new Error("no partition");
-      // The flush starts at the gap, which holds nothing: it writes from the recent hour on.
-      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'flushed_hour'", String(gap / HOUR));
-      await flushTiers(state.storage, db, part, Date.now(), async () => void (await instance.stats()));
-    });
-    await gates.reached;
-    const late = generate(gap, 1, 25, 3).map((e) => ({ ...e, occurred_at: iso(gap + 30 * 60_000) }));
-    expect((await postBatch(producer, late)).status).toBe(202);
-    events.push(...late);
-    gates.open();
-    gates.finish();
-    await flush;
+    // The flush starts at the gap, which holds nothing: it writes from the recent hour on.
+    await lateDuringFlush(gap / HOUR, gap + 30 * 60_000, 25);
     const want = reference(events, "stake", gap, RECENT);
     expect(want).toBeGreaterThan(0);
     expect((await hourly(gap)).value).toBe(want);
