@@ -62,7 +62,7 @@ export type AggregateResult =
       splitMin: number;
       /** With `cells`: distinct active players per group over the range. */
       cells?: { g: (string | null)[]; n: number }[];
-      /** The answer is older than its version (late deltas on their way to D1): it must carry no ETag. */
+      /** The answer is older than its version (late deltas on their way to D1): no tag of its version. */
       unstable?: true;
     }
   | { kind: "not_modified"; etag: string; version: number }

@@ -10,9 +10,10 @@ import * as S from "./statements.ts";
  * answer for those hours changes the moment its batch commits, which the object cannot make
  * atomic with its own version tables. So a flight moves the hours' versions first, tells the
  * version ledger, and only then writes D1; while it is in the air, a read that reaches those
- * hours in D1 asks D1 whether the flight has landed (in the same batch as its data) and gives
- * no ETag if not. Every tag out there is then either older than the flight (and no longer
- * matches) or was given to an answer that already holds the deltas: no 304 can hide them.
+ * hours in D1 asks D1 whether the flight has landed (in the same batch as its data) and, if not,
+ * gets a tag nothing matches (SPEC §9: every read has one). Every tag of a version is then either
+ * older than the flight (and no longer matches) or was given to an answer that already holds
+ * the deltas: no 304 can hide them.
  */
 const DELTAS_PER_FLIGHT = 500;
 

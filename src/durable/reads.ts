@@ -77,7 +77,7 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
     if (!d1) throw new Error("object has no partition yet");
     const older = await readHours(d1.agg, d1.tenant, { ...q, maxRows: q.maxRows - scanned }, q.fromMin, split, probe);
     if (!older) return { kind: "limit_exceeded", maxRows: q.maxRows };
-    // Before the flight lands, this answer lacks deltas its version already counts: no ETag for it.
+    // Before the flight lands, this answer lacks deltas its version already counts: no tag of its version.
     stable = probe === null || older.landed;
     rows = [...rows, ...older.rows];
     rowsScanned += older.scanned;

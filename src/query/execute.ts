@@ -29,7 +29,7 @@ export interface ReadResult {
   rowsScanned: number;
   /** Groups left out because they had fewer distinct players than the caller's minimum cell size. */
   suppressed: number;
-  /** False while late deltas the versions already count are on their way to D1: the answer gets no ETag. */
+  /** False while late deltas the versions already count are on their way to D1: the answer gets a tag nothing matches. */
   stable: boolean;
 }
 

@@ -85,7 +85,7 @@ export async function respondToRead(
     if (out.kind !== "result") throw new Error("unexpected revalidation answer");
     const body = JSON.stringify(render(out));
     mark("render", tr);
-    if (!out.stable) return json(body, null, IN_FLUX, "miss", marks, out.rowsScanned);
+    if (!out.stable) return json(body, inFluxTag(key), IN_FLUX, "miss", marks, out.rowsScanned);
     const etag = etagOf(key, out.versions);
     if (cache.cacheable) storeEntry(c, key, { body, etag, versions: out.versions }, cache.header, shared);
     return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
@@ -102,7 +102,7 @@ export async function respondToRead(
   const tr = mark("tiers", tc);
   const body = JSON.stringify(render(out));
   mark("render", tr);
-  if (!out.stable) return json(body, null, IN_FLUX, "miss", marks, out.rowsScanned);
+  if (!out.stable) return json(body, inFluxTag(key), IN_FLUX, "miss", marks, out.rowsScanned);
   const answered = etagOf(key, out.versions);
   if (cache.cacheable) storeEntry(c, etag, { body, etag: answered, versions: out.versions }, cache.header, shared);
   return json(body, answered, cache.header, "miss", marks, out.rowsScanned);
@@ -113,15 +113,17 @@ const contentScoped = (plan: ReadPlan) => Object.entries(plan.scope).some(([d, v
 
 /**
  * For an answer read while late deltas were landing in D1 (delta-flight.ts): right, but older
- * than the versions a tag would name, so it carries none and nobody keeps it.
+ * than the versions a tag would name. It gets a tag no later answer can match and must be
+ * revalidated, so the next request sees the deltas; nobody caches it.
  */
-const IN_FLUX = "no-store";
+const IN_FLUX = "private, no-cache";
+const inFluxTag = (key: string) => etagOfText(key, `in-flux:${crypto.randomUUID()}`);
 
 /** Server-Timing names where a read's time went (version lookup, cache, tier queries, rendering); a hit scans no rows. */
-function json(body: string, etag: string | null, cache: string, hit: "hit" | "miss", marks: string[], scanned?: number): Response {
+function json(body: string, etag: string, cache: string, hit: "hit" | "miss", marks: string[], scanned?: number): Response {
   const headers: Record<string, string> = {
     "content-type": "application/json",
-    ...(etag ? { etag } : {}),
+    etag,
     "cache-control": cache,
     "x-cache": hit,
     "server-timing": marks.join(", "),

@@ -124,12 +124,15 @@ describe("tier flushes racing ingestion", () => {
     });
     await gates.reached;
     // Versions moved before D1: the old tag no longer matches, and the answer still without the
-    // deltas carries no tag at all.
+    // deltas carries a tag that nothing will ever match, to be revalidated.
     const boarding = await hourly(OLD, { "if-none-match": before.etag ?? "" });
     expect(boarding.res.status).toBe(200);
     expect(boarding.value).toBe(before.value);
-    expect(boarding.etag).toBeNull();
-    expect(boarding.res.headers.get("cache-control")).toBe("no-store");
+    expect(boarding.res.headers.get("cache-control")).toBe("private, no-cache");
+    expect(boarding.etag).not.toBeNull();
+    const again = await hourly(OLD, { "if-none-match": boarding.etag ?? "" });
+    expect(again.res.status).toBe(200);
+    expect(again.etag).not.toBe(boarding.etag);
 
     gates.open();
     await gates.committed;
@@ -139,6 +142,7 @@ describe("tier flushes racing ingestion", () => {
     expect(landed.value).toBe(want);
     expect(landed.etag).not.toBeNull();
     expect(landed.etag).not.toBe(before.etag);
+    expect(landed.etag).not.toBe(boarding.etag);
 
     gates.finish();
     await flight;
