@@ -60,6 +60,8 @@ export type AggregateResult =
       watermark: number;
       /** The object's minutes answered [splitMin, toMin); the region's D1 tier [fromMin, splitMin). */
       splitMin: number;
+      /** Milliseconds the object waited for the region's D1 and for its version ledger (Server-Timing). */
+      waits?: { d1: number; ledger: number };
       /** With `cells`: distinct active players per group over the range. */
       cells?: { g: (string | null)[]; n: number }[];
       /** The answer is older than its version (late deltas on their way to D1): no tag of its version. */

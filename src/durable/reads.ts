@@ -73,9 +73,12 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   let watermark = now;
   let rowsScanned = scanned;
   let stable = true;
+  let d1Ms = 0;
   if (q.need !== "actives" && split > q.fromMin) {
     if (!d1) throw new Error("object has no partition yet");
+    const sent = Date.now();
     const older = await readHours(d1.agg, d1.tenant, { ...q, maxRows: q.maxRows - scanned }, q.fromMin, split, probe);
+    d1Ms = Date.now() - sent;
     if (!older) return { kind: "limit_exceeded", maxRows: q.maxRows };
     // Before the flight lands, this answer lacks deltas its version already counts: no tag of its version.
     stable = probe === null || older.landed;
@@ -91,6 +94,7 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
     version: v,
     watermark,
     splitMin: from,
+    waits: { d1: d1Ms, ledger: 0 },
     ...(cells ? { cells } : {}),
     ...(stable ? {} : { unstable: true }),
   };

@@ -114,7 +114,9 @@ export class TenantRegionObject extends DurableObject<Env> {
     const d1 = part ? { agg: regionTiers(this.env, part.region).agg, tenant: part.tenant } : null;
     const answer = await aggregate(this.ctx.storage.sql, q, Date.now(), d1);
     // An answer shows its range's version: the ledger holds it before it leaves (ledger-feed.ts).
+    const waited = Date.now();
     if ("version" in answer) await this.feed.covers(answer.version);
+    if (answer.kind === "ok" && answer.waits) answer.waits.ledger = Date.now() - waited;
     return answer;
   }
 

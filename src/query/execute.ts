@@ -31,6 +31,8 @@ export interface ReadResult {
   suppressed: number;
   /** False while late deltas the versions already count are on their way to D1: the answer gets a tag nothing matches. */
   stable: boolean;
+  /** The longest wait of any brand's object for its region's D1 and for its version ledger, in ms. */
+  waits: { d1: number; ledger: number };
 }
 
 interface Accum {
@@ -126,6 +128,10 @@ export async function executeRead(
     rowsScanned,
     suppressed,
     stable: results.every((r) => !r.unstable),
+    waits: {
+      d1: Math.max(0, ...results.map((r) => r.waits?.d1 ?? 0)),
+      ledger: Math.max(0, ...results.map((r) => r.waits?.ledger ?? 0)),
+    },
   };
 }
 

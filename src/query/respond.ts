@@ -48,6 +48,7 @@ export async function respondToRead(
     const out = await executeRead(c.env, plan, rows);
     if (out.kind !== "result") throw new Error("unexpected revalidation answer");
     const tr = mark("tiers", started);
+    waitMarks(marks, out);
     const { watermark, ...answer } = render(out) as Record<string, unknown>;
     const body = JSON.stringify({ ...answer, watermark });
     mark("render", tr);
@@ -80,6 +81,7 @@ export async function respondToRead(
       cachedVersion: cached?.versions ? Number(cached.versions) : null,
     });
     const tr = mark("tiers", tq);
+    if (out.kind === "result") waitMarks(marks, out);
     if (out.kind === "not_modified") return notModified(c, out.etag, cache.header, marks.join(", "));
     if (out.kind === "unchanged" && cached) return json(cached.body, cached.etag, cache.header, "hit", marks, 0);
     if (out.kind !== "result") throw new Error("unexpected revalidation answer");
@@ -100,12 +102,18 @@ export async function respondToRead(
   const out = await executeRead(c.env, plan, rows);
   if (out.kind !== "result") throw new Error("unexpected revalidation answer");
   const tr = mark("tiers", tc);
+  waitMarks(marks, out);
   const body = JSON.stringify(render(out));
   mark("render", tr);
   if (!out.stable) return json(body, inFluxTag(key), IN_FLUX, "miss", marks, out.rowsScanned);
   const answered = etagOf(key, out.versions);
   if (cache.cacheable) storeEntry(c, etag, { body, etag: answered, versions: out.versions }, cache.header, shared);
   return json(body, answered, cache.header, "miss", marks, out.rowsScanned);
+}
+
+/** Inside `tiers`: how long the objects waited for their region's D1 and for their version ledgers. */
+function waitMarks(marks: string[], out: ReadResult): void {
+  marks.push(`d1;dur=${out.waits.d1}`, `ledger-wait;dur=${out.waits.ledger}`);
 }
 
 /** Whether the caller's row filters restrict a dimension other than provider_id (the versions' grain). */

@@ -74,6 +74,10 @@ describe("rollup tiers", () => {
     expect(d1?.bets).toBe(reference(events, "bets", OLD, OLD + 3 * HOUR));
     // The old hours now come from D1, the recent ones from the object: the same numbers.
     await expectReference(METRICS);
+    // Server-Timing splits the object's time: its wait for D1 and for its version ledger.
+    expect((await hourly("stake", OLD, OLD + 2 * HOUR)).res.headers.get("server-timing")).toMatch(
+      /\btiers;dur=[\d.]+, d1;dur=\d+, ledger-wait;dur=\d+/,
+    );
     const oneMinute = await call(
       `/v1/analytics/timeseries?metric=bets&granularity=1m&from=${iso(OLD)}&to=${iso(OLD + HOUR)}&filters=brand_id:brand-eu,region:EU`,
       { headers: { authorization: `Bearer ${reader}` } },
