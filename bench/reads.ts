@@ -125,7 +125,7 @@ try {
   };
   /** Collects a response's Server-Timing durations by name. */
   const serverParts = (parts: Record<string, number[]>, res: Response) => {
-    for (const m of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)) {
+    for (const m of (res.headers.get("server-timing") ?? "").matchAll(/([\w-]+);dur=([\d.]+)/g)) {
       const list = parts[m[1] ?? ""] ?? [];
       list.push(Number(m[2]));
       parts[m[1] ?? ""] = list;
