@@ -238,6 +238,8 @@ try {
   let live = true;
   const liveGen = new TrafficGenerator("bench-eu", "EU", Number(a.players), () => Date.now(), "l");
   const liveStats = { sent: 0, failures: 0, started: performance.now() };
+  const liveSql: number[] = [];
+  let measuring = false;
   // Two requests in flight share one schedule: batch k is due at k × interval, whoever sends it.
   const interval = (500 / liveRate) * 1000;
   let nextBatch = 0;
@@ -249,6 +251,9 @@ try {
       const res = await post("/v1/events:batch", liveGen.batch(500, 0, []));
       liveStats.sent += 500;
       if (res.status !== 202) liveStats.failures++;
+      // How long each commit held the object (what a read arriving meanwhile waits for).
+      const sql = /\bsql;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "")?.[1];
+      if (sql !== undefined && measuring) liveSql.push(Number(sql));
     }
   };
   const ingesters = [ingest(), ingest()];
@@ -262,7 +267,9 @@ try {
     machine: machineCpuSeconds(),
   });
   const cpu0 = cpuAt();
+  measuring = true;
   const loaded = await measure(samples);
+  measuring = false;
   const cpu1 = cpuAt();
   const wall = (cpu1.wall - cpu0.wall) / 1000;
   const share = (s: number) => Math.round((s / wall) * 100) / 100;
@@ -292,7 +299,13 @@ try {
     spacing_ms: spacing,
     idle_ms: idle,
     under_ingest_ms: loaded,
-    live_ingest: { offered_per_s: liveRate, achieved_per_s: Math.round(liveStats.sent / liveSeconds), failures: liveStats.failures },
+    live_ingest: {
+      offered_per_s: liveRate,
+      achieved_per_s: Math.round(liveStats.sent / liveSeconds),
+      failures: liveStats.failures,
+      // Per batch of 500, while the reads were measured: the commit's time in the object.
+      commit_ms: { p50: round(percentile(liveSql, 0.5)), p95: round(percentile(liveSql, 0.95)), max: round(Math.max(0, ...liveSql)) },
+    },
     // Cores used during the reads under ingestion (2 on this machine), per workerd process in start order.
     under_ingest_cpu_cores: cpuShare,
     workerd_peak_rss_mib: server.workerdPids().map((pid) => memoryOf(pid)?.peakMiB ?? 0),
