@@ -1,13 +1,14 @@
 import type { EventFact } from "../domain/facts.ts";
 import { MEASURES } from "../domain/measures.ts";
 import { type BetState, computeRollup, type PaymentState } from "../domain/rollup.ts";
+import type { ActiveStage } from "./active-cache.ts";
 import * as S from "./statements.ts";
 
 /**
  * Applies accepted events to the per-payment, per-bet and per-player facts and to the minute
  * rollups, inside the caller's transaction. Each statement covers the whole batch.
  */
-export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: number, now: number): void {
+export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: number, now: number, known?: ActiveStage): void {
   const payIds = [...new Set(facts.flatMap((f) => (f.payment && f.type.startsWith("payment.") ? [f.payment] : [])))];
   const betIds = [...new Set(facts.flatMap((f) => (f.bet ? [f.bet] : [])))];
   const payments = new Map<string, PaymentState>();
@@ -68,9 +69,11 @@ export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: n
     touched.set(`${minute}\u0001${dims[0]}`, [minute, dims[0] ?? ""]);
   execRows(sql, S.TOUCH_MINUTES, [...touched.values()], version);
   execRows(sql, S.TOUCH_HOURS, [...touched.values()], version);
-  const actives = [...delta.actives.values()].map((a) => [a.minute, ...a.dims, a.player]);
-  execRows(sql, S.INSERT_ACTIVE, actives);
-  execRows(sql, S.INSERT_ACTIVE_HOUR, actives);
+  // Rows this instance knows are stored already are left out (active-cache.ts).
+  const all = () => [...delta.actives.values()].map((a) => [a.minute, ...a.dims, a.player]);
+  const { minuteRows, hourRows } = known ? known.filter(delta.actives.values()) : { minuteRows: all(), hourRows: all() };
+  execRows(sql, S.INSERT_ACTIVE, minuteRows);
+  execRows(sql, S.INSERT_ACTIVE_HOUR, hourRows);
   writeOutbox(sql, delta, version);
 }
 

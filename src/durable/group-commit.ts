@@ -1,3 +1,4 @@
+import type { ActiveCache } from "./active-cache.ts";
 import { applyBatch, type IngestOutcome, type IngestRequest, ingestBatch } from "./ingest.ts";
 import { RUN_CAP } from "./key-runs.ts";
 import { KeyOverlay, type RecentKeys } from "./keys.ts";
@@ -26,13 +27,15 @@ export const FOLD_STEP = RUN_CAP;
 export class GroupCommitter {
   private readonly storage: DurableObjectStorage;
   private readonly keys: RecentKeys;
+  private readonly actives: ActiveCache;
   private queue: Pending[] = [];
   private scheduled = false;
   private folding = false;
 
-  constructor(storage: DurableObjectStorage, keys: RecentKeys) {
+  constructor(storage: DurableObjectStorage, keys: RecentKeys, actives: ActiveCache) {
     this.storage = storage;
     this.keys = keys;
+    this.actives = actives;
   }
 
   submit(req: IngestRequest): Promise<IngestOutcome> {
@@ -60,9 +63,11 @@ export class GroupCommitter {
     const now = Date.now();
     let outcomes: IngestOutcome[] | undefined;
     const overlay = new KeyOverlay(this.keys);
+    const known = this.actives.stage();
     try {
-      outcomes = this.storage.transactionSync(() => group.map((p) => applyBatch(this.storage.sql, p.req, now, overlay)));
+      outcomes = this.storage.transactionSync(() => group.map((p) => applyBatch(this.storage.sql, p.req, now, overlay, known)));
       overlay.commit(this.storage.sql);
+      known.commit();
     } catch {
       outcomes = undefined;
     }
@@ -75,7 +80,7 @@ export class GroupCommitter {
     for (const p of group) {
       try {
         const t0 = performance.now();
-        const o = ingestBatch(this.storage, p.req, Date.now(), this.keys);
+        const o = ingestBatch(this.storage, p.req, Date.now(), this.keys, this.actives);
         p.resolve(timed(o, performance.now() - t0, 1));
       } catch (e) {
         p.reject(e);

@@ -1,4 +1,5 @@
 import type { EventFact, Rejection } from "../domain/facts.ts";
+import type { ActiveCache, ActiveStage } from "./active-cache.ts";
 import { applyFacts } from "./apply.ts";
 import { insertEvents } from "./events.ts";
 import { KeyOverlay, type RecentKeys } from "./keys.ts";
@@ -51,15 +52,23 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
  * events, per-payment/bet/player facts and minute rollups commit together or not at all, so a
  * 202 means durable and a crash mid-batch leaves nothing behind.
  */
-export function ingestBatch(storage: DurableObjectStorage, req: IngestRequest, now: number, keys: RecentKeys): IngestOutcome {
+export function ingestBatch(
+  storage: DurableObjectStorage,
+  req: IngestRequest,
+  now: number,
+  keys: RecentKeys,
+  actives: ActiveCache,
+): IngestOutcome {
   const overlay = new KeyOverlay(keys);
-  const outcome = storage.transactionSync(() => applyBatch(storage.sql, req, now, overlay));
+  const known = actives.stage();
+  const outcome = storage.transactionSync(() => applyBatch(storage.sql, req, now, overlay, known));
   overlay.commit(storage.sql);
+  known.commit();
   return outcome;
 }
 
 /** One batch's work, inside a transaction the caller owns (one batch, or a group of them). */
-export function applyBatch(sql: SqlStorage, req: IngestRequest, now: number, keys: KeyOverlay): IngestOutcome {
+export function applyBatch(sql: SqlStorage, req: IngestRequest, now: number, keys: KeyOverlay, known?: ActiveStage): IngestOutcome {
   {
     if (req.idempotencyKey) {
       const prior = sql
@@ -82,7 +91,7 @@ export function applyBatch(sql: SqlStorage, req: IngestRequest, now: number, key
         positions.map((k) => req.bodies[k] ?? "{}"),
         now,
       );
-      applyFacts(sql, accepted, req.sessionMinSec, now);
+      applyFacts(sql, accepted, req.sessionMinSec, now, known);
     }
 
     const errors = [...req.rejected, ...conflicts].sort((a, b) => a.index - b.index);

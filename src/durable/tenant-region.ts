@@ -5,6 +5,7 @@ import { HOUR_MS } from "../domain/time.ts";
 import type { VersionCursor, VersionDelta } from "../domain/version-map.ts";
 import { versionLedgerStub } from "../storage/objects.ts";
 import { regionTiers } from "../storage/tiers.ts";
+import { ActiveCache } from "./active-cache.ts";
 import { tierMarks } from "./apply.ts";
 import { archiveAndPrune } from "./archive.ts";
 import { type ErasureOutcome, eraseStep, erasureOutcome, startErasure, unfinishedErasures } from "./erasure.ts";
@@ -30,6 +31,8 @@ const ERASURE_ALARM_MS = 1_000;
  */
 export class TenantRegionObject extends DurableObject<Env> {
   private keys = new RecentKeys();
+  /** Active-player rows known stored (active-cache.ts); an erasure empties it. */
+  private readonly actives = new ActiveCache();
   private committer: GroupCommitter;
   /** The brand's late horizon as last recorded by this instance (from each batch's request). */
   private horizonDays: number | null = null;
@@ -40,7 +43,7 @@ export class TenantRegionObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.committer = new GroupCommitter(ctx.storage, this.keys);
+    this.committer = new GroupCommitter(ctx.storage, this.keys, this.actives);
     this.feed = new LedgerFeed(ctx.storage.sql, () => {
       const part = partitionOf(ctx.storage.sql);
       if (!part) return null;
@@ -51,7 +54,7 @@ export class TenantRegionObject extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
       this.keys = RecentKeys.load(ctx.storage);
-      this.committer = new GroupCommitter(ctx.storage, this.keys);
+      this.committer = new GroupCommitter(ctx.storage, this.keys, this.actives);
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -83,6 +86,8 @@ export class TenantRegionObject extends DurableObject<Env> {
     // of an erased event is still a duplicate, never a new event.
     this.keys.fold(storage);
     let id = 0;
+    // The erasure re-keys this player's active rows: what the cache knows of them stops being true.
+    this.actives.clear();
     let done = storage.transactionSync(() => {
       id = startErasure(sql, req.playerId, Date.now());
       return eraseStep(sql, id);
@@ -90,6 +95,8 @@ export class TenantRegionObject extends DurableObject<Env> {
     while (!done) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       done = storage.transactionSync(() => eraseStep(sql, id));
+      // Batches between steps may have taught it rows a later step re-keyed.
+      this.actives.clear();
     }
     const outcome = storage.transactionSync(() => erasureOutcome(sql, id, tierMarks(sql).archivedSeq > 0));
     if (outcome.archive_sweep === "pending") await this.wakeBy(Date.now() + ERASURE_ALARM_MS);
@@ -167,7 +174,10 @@ export class TenantRegionObject extends DurableObject<Env> {
     sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
     // An erasure interrupted by a restart finishes here, a bounded step at a time.
     const [unfinished] = unfinishedErasures(sql);
-    if (unfinished !== undefined) storage.transactionSync(() => eraseStep(sql, unfinished));
+    if (unfinished !== undefined) {
+      storage.transactionSync(() => eraseStep(sql, unfinished));
+      this.actives.clear();
+    }
     const erasing = unfinishedErasures(sql).length > 0;
     const part = partitionOf(sql);
     if (!part) return erasing;

@@ -182,3 +182,29 @@ describe("erasure of a pseudonym", () => {
     expect(await (await postBatch(producer, [...fresh, ...next])).json()).toMatchObject({ accepted: 0 });
   });
 });
+
+describe("erasure and the active-player cache", () => {
+  it("counts a pseudonym active again after its erasure, in the same minute", async () => {
+    const player = "p-again";
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    // The same events (same dimensions) each time, under new ids.
+    const at = (k: number) =>
+      generate(minute, 0.001, 90, 3).map((e) => ({
+        ...e,
+        event_id: crypto.randomUUID(),
+        player_id: player,
+        occurred_at: iso(minute + 1_000 + k),
+        payload: Object.fromEntries(
+          Object.entries(e.payload).map(([f, v]) => [f, f === "bet_id" || f === "payment_id" ? `${String(v)}-${k}` : v]),
+        ),
+      }));
+    const rows = () => count("SELECT count(*) AS n FROM active_minute WHERE player_id = ?", player);
+    expect((await postBatch(producer, at(0))).status).toBe(202);
+    expect(await rows()).toBeGreaterThan(0);
+    await stub().erasePlayer({ ...PART, playerId: player });
+    expect(await rows()).toBe(0);
+    // The instance had this player's rows in its cache: the erasure re-keyed them, so they are written again.
+    expect((await postBatch(producer, at(1))).status).toBe(202);
+    expect(await rows()).toBeGreaterThan(0);
+  });
+});
