@@ -119,6 +119,27 @@ export function startErasure(sql: SqlStorage, playerId: string, now: number): nu
     .one().id;
 }
 
+/**
+ * Starts the erasure of a pseudonym and runs it to the end, a step per transaction, yielding to
+ * ingestion in between; `stepped` runs right after each step, in its synchronous turn. Returns
+ * the erasure's id.
+ */
+export async function erase(storage: DurableObjectStorage, playerId: string, now: number, stepped: () => void): Promise<number> {
+  const sql = storage.sql;
+  let id = 0;
+  let done = storage.transactionSync(() => {
+    id = startErasure(sql, playerId, now);
+    return eraseStep(sql, id);
+  });
+  stepped();
+  while (!done) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    done = storage.transactionSync(() => eraseStep(sql, id));
+    stepped();
+  }
+  return id;
+}
+
 /** One bounded step of a request's in-object phases, inside the caller's transaction; true when they are done. */
 export function eraseStep(sql: SqlStorage, id: number, budget = ROWS_PER_STEP): boolean {
   const r = sql.exec<Erasure>("SELECT * FROM erasures WHERE id = ?", id).toArray()[0];

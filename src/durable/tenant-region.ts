@@ -8,7 +8,7 @@ import { regionTiers } from "../storage/tiers.ts";
 import { ActiveCache } from "./active-cache.ts";
 import { tierMarks } from "./apply.ts";
 import { archiveAndPrune } from "./archive.ts";
-import { type ErasureOutcome, eraseStep, erasureOutcome, startErasure, unfinishedErasures } from "./erasure.ts";
+import { type ErasureOutcome, erase, eraseStep, erasureOutcome, unfinishedErasures } from "./erasure.ts";
 import { sweepArchives } from "./erasure-sweep.ts";
 import { CLOSE_MARGIN_MS, flushTiers, partitionOf, setMeta } from "./flush.ts";
 import { GroupCommitter } from "./group-commit.ts";
@@ -85,19 +85,8 @@ export class TenantRegionObject extends DurableObject<Env> {
     // The rows about to go back the unfolded dedup keys: fold them first, so that a redelivery
     // of an erased event is still a duplicate, never a new event.
     this.keys.fold(storage);
-    let id = 0;
-    // The erasure re-keys this player's active rows: what the cache knows of them stops being true.
-    this.actives.clear();
-    let done = storage.transactionSync(() => {
-      id = startErasure(sql, req.playerId, Date.now());
-      return eraseStep(sql, id);
-    });
-    while (!done) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      done = storage.transactionSync(() => eraseStep(sql, id));
-      // Batches between steps may have taught it rows a later step re-keyed.
-      this.actives.clear();
-    }
+    // Each step re-keys active rows: what the active-row cache knows of them stops being true.
+    const id = await erase(storage, req.playerId, Date.now(), () => this.actives.clear());
     const outcome = storage.transactionSync(() => erasureOutcome(sql, id, tierMarks(sql).archivedSeq > 0));
     if (outcome.archive_sweep === "pending") await this.wakeBy(Date.now() + ERASURE_ALARM_MS);
     return outcome;
