@@ -5,6 +5,11 @@ import type { EventFact, Money, MoneyField, Rejection } from "./facts.ts";
 import { detectPii } from "./pii.ts";
 import { parseInstant, utcDay } from "./time.ts";
 
+/** The longest dimension value (game, provider, method, …), as the event schemas declare it. */
+const MAX_DIMENSION_LENGTH = 64;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /**
  * Per-event validation (SPEC §4). Pure: the caller supplies the clock, the brand's settings and
  * an FX lookup. Each failure names a machine-readable reason and the offending field.
@@ -117,7 +122,18 @@ export function parseEvent(index: number, raw: unknown, ctx: ValidationContext):
     if (typeof fromPayload === "string" && fromEnvelope !== undefined && fromEnvelope !== fromPayload) {
       return reject("dimension_mismatch", `/${d}`, `${d} differs between the envelope and the payload`);
     }
-    dims[d] = typeof fromPayload === "string" ? fromPayload : (fromEnvelope ?? "");
+    const value = typeof fromPayload === "string" ? fromPayload : (fromEnvelope ?? "");
+    // Dimensions key the rollups (joined with a control character) and are stored as given: a
+    // payload field no event schema declares is held to the same rule as a declared one.
+    if (value.length > MAX_DIMENSION_LENGTH || CONTROL.test(value)) {
+      return reject(
+        "invalid_field",
+        typeof fromPayload === "string" ? `/payload/${d}` : `/${d}`,
+        `${d} must be at most ${MAX_DIMENSION_LENGTH} characters, without control characters`,
+        MAX_DIMENSION_LENGTH,
+      );
+    }
+    dims[d] = value;
   }
   const cur = typeof payload.currency === "string" ? payload.currency : undefined;
   if (cur !== undefined && currencyExponent(cur) === undefined) {

@@ -9,8 +9,13 @@
  */
 const MINUTES_KEPT = 2;
 const HOURS_KEPT = 1;
-/** Per minute or hour: past this, rows go to SQL without being remembered (bounded memory). */
-const MAX_KEYS = 100_000;
+/**
+ * Memory for all units together (keys are at most ~450 characters: six dimensions of 64 and a
+ * pseudonym); past it, rows go to SQL without being remembered.
+ */
+const BUDGET_BYTES = 8 * 1024 * 1024;
+/** What one remembered key costs, roughly: its UTF-16 characters and the Set's entry. */
+const bytesOf = (key: string) => 2 * key.length + 48;
 
 export interface ActiveRow {
   minute: number;
@@ -23,10 +28,19 @@ type Units = Map<number, Set<string>>;
 export class ActiveCache {
   private readonly minutes: Units = new Map();
   private readonly hours: Units = new Map();
+  private readonly bytes = new Map<Set<string>, number>();
+  private total = 0;
 
   clear(): void {
     this.minutes.clear();
     this.hours.clear();
+    this.bytes.clear();
+    this.total = 0;
+  }
+
+  /** Approximate bytes held (tests, and the budget). */
+  get size(): number {
+    return this.total;
   }
 
   /** A stage for one transaction: what it may skip, and what it learns once it commits. */
@@ -45,13 +59,28 @@ export class ActiveCache {
       known = new Set();
       units.set(unit, known);
     }
-    for (const k of keys) {
-      if (known.size >= MAX_KEYS) break;
-      known.add(k);
-    }
     // Only the newest units stay: older ones take late events, which go to SQL.
     const kept = table === "minute" ? MINUTES_KEPT : HOURS_KEPT;
-    if (units.size > kept) for (const u of [...units.keys()].sort((a, b) => b - a).slice(kept)) units.delete(u);
+    if (units.size > kept)
+      for (const u of [...units.keys()].sort((a, b) => b - a).slice(kept)) {
+        const gone = units.get(u);
+        if (gone) {
+          this.total -= this.bytes.get(gone) ?? 0;
+          this.bytes.delete(gone);
+        }
+        units.delete(u);
+      }
+    if (!units.has(unit)) return;
+    let held = this.bytes.get(known) ?? 0;
+    for (const k of keys) {
+      if (known.has(k)) continue;
+      const b = bytesOf(k);
+      if (this.total + b > BUDGET_BYTES) break;
+      known.add(k);
+      held += b;
+      this.total += b;
+    }
+    this.bytes.set(known, held);
   }
 }
 

@@ -115,6 +115,9 @@ describe("POST /v1/events:batch", () => {
         delete (e as Record<string, unknown>).occurred_at;
         return e;
       })(),
+      // Dimensions from payload fields no schema declares follow the declared ones' rule.
+      betSettled({}, { device: "ios\u0001netent" }),
+      betSettled({}, { geo: "x".repeat(65) }),
     ];
     const res = await postBatch(token, events);
     expect(res.status).toBe(202);
@@ -124,7 +127,7 @@ describe("POST /v1/events:batch", () => {
       errors: { index: number; reason: string; field?: string; limit?: unknown }[];
     };
     expect(body.accepted).toBe(1);
-    expect(body.rejected).toBe(10);
+    expect(body.rejected).toBe(12);
     const byIndex = Object.fromEntries(body.errors.map((e) => [e.index, e]));
     expect(byIndex[1]).toMatchObject({ reason: "pii_detected", field: "/player_id" });
     expect(byIndex[2]).toMatchObject({ reason: "pii_detected" });
@@ -136,6 +139,8 @@ describe("POST /v1/events:batch", () => {
     expect(byIndex[8]).toMatchObject({ reason: "invalid_field", field: "/event_id" });
     expect(byIndex[9]).toMatchObject({ reason: "unknown_currency" });
     expect(byIndex[10]).toMatchObject({ reason: "missing_field", field: "/occurred_at" });
+    expect(byIndex[11]).toMatchObject({ reason: "invalid_field", field: "/payload/device", limit: 64 });
+    expect(byIndex[12]).toMatchObject({ reason: "invalid_field", field: "/payload/geo", limit: 64 });
   });
 
   it("takes NDJSON, where a bad line is one rejected event", async () => {

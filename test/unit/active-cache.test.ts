@@ -42,4 +42,18 @@ describe("active-player cache", () => {
     expect(players(late.minuteRows)).toEqual(["600:g1:a", "601:g1:a"]);
     expect(players(late.hourRows)).toEqual(["600:g1:a"]);
   });
+
+  it("holds at most its memory budget, however long the keys", () => {
+    const cache = new ActiveCache();
+    const long = (k: number) => ({ minute: 600, dims: Array.from({ length: 6 }, () => "d".repeat(64)), player: `p${k}`.padEnd(64, "x") });
+    const all = Array.from({ length: 20_000 }, (_, k) => long(k));
+    const s = cache.stage();
+    expect(s.filter(all).minuteRows).toHaveLength(20_000);
+    s.commit();
+    expect(cache.size).toBeLessThanOrEqual(8 * 1024 * 1024);
+    // What it could not remember goes to SQL again: never skipped.
+    const again = cache.stage().filter(all);
+    expect(again.minuteRows.length + again.hourRows.length).toBeGreaterThan(0);
+    expect(again.minuteRows.length).toBeLessThan(20_000);
+  });
 });
