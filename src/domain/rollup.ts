@@ -53,8 +53,24 @@ export function computeRollup(input: RollupInput): RollupDelta {
     touchedPayments: new Set(),
     touchedBets: new Set(),
   };
+  // An event adds to its cell up to nine times and keys a sketch and an active row by the same
+  // tuple: the last two (minute, tuple) keys are kept (the tuple is one array per event).
+  const keys: { minute: number; dims: DimTuple | null; key: string }[] = [
+    { minute: -1, dims: null, key: "" },
+    { minute: -1, dims: null, key: "" },
+  ];
+  let older = 0;
+  const keyOf = (minute: number, dims: DimTuple): string => {
+    for (const k of keys) if (k.minute === minute && k.dims === dims) return k.key;
+    const slot = keys[older] as (typeof keys)[number];
+    older = 1 - older;
+    slot.minute = minute;
+    slot.dims = dims;
+    slot.key = cellKey(minute, dims);
+    return slot.key;
+  };
   const add = (minute: number, dims: DimTuple, measure: Measure, v: number) => {
-    const key = cellKey(minute, dims);
+    const key = keyOf(minute, dims);
     let cell = out.cells.get(key);
     if (!cell) {
       cell = { minute, dims, m: emptyMeasures() };
@@ -64,7 +80,7 @@ export function computeRollup(input: RollupInput): RollupDelta {
   };
   const sketch = (minute: number, dims: DimTuple, metric: SketchMetric, value: number) => {
     const bucket = bucketOf(value);
-    const key = `${cellKey(minute, dims)}\u0001${metric}\u0001${bucket}`;
+    const key = `${keyOf(minute, dims)}\u0001${metric}\u0001${bucket}`;
     const s = out.sketches.get(key);
     if (s) s.n += 1;
     else out.sketches.set(key, { minute, dims, metric, bucket, n: 1 });
@@ -75,7 +91,7 @@ export function computeRollup(input: RollupInput): RollupDelta {
     else sketch(minuteOf(settledAt), dims, "settle_lag", lag);
   };
   const active = (minute: number, dims: DimTuple, player: string) =>
-    out.actives.set(`${cellKey(minute, dims)}\u0001${player}`, { minute, dims, player });
+    out.actives.set(`${keyOf(minute, dims)}\u0001${player}`, { minute, dims, player });
   const minFact = (map: Map<string, number>, player: string, at: number) => {
     const prev = map.get(player);
     if (prev === undefined || at < prev) map.set(player, at);
