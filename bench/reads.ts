@@ -304,7 +304,9 @@ try {
       achieved_per_s: Math.round(liveStats.sent / liveSeconds),
       failures: liveStats.failures,
       // Per batch of 500, while the reads were measured: the commit's time in the object.
-      commit_ms: { p50: round(percentile(liveSql, 0.5)), p95: round(percentile(liveSql, 0.95)), max: round(Math.max(0, ...liveSql)) },
+      commit_ms: liveSql.length
+        ? { p50: round(percentile(liveSql, 0.5)), p95: round(percentile(liveSql, 0.95)), max: round(Math.max(...liveSql)) }
+        : null,
     },
     // Cores used during the reads under ingestion (2 on this machine), per workerd process in start order.
     under_ingest_cpu_cores: cpuShare,

@@ -5,8 +5,11 @@ import type { EventFact, Money, MoneyField, Rejection } from "./facts.ts";
 import { detectPii } from "./pii.ts";
 import { parseInstant, utcDay } from "./time.ts";
 
-/** The longest dimension value (game, provider, method, …), as the event schemas declare it. */
-const MAX_DIMENSION_LENGTH = 64;
+/**
+ * The longest value of each dimension, as the event schemas declare it (game and provider ids
+ * are ids, up to 128; the rest are dimension values, up to 64), for fields no schema declares.
+ */
+const maxLength = (d: Dimension) => (d === "game_id" || d === "provider_id" ? 128 : 64);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -125,12 +128,12 @@ export function parseEvent(index: number, raw: unknown, ctx: ValidationContext):
     const value = typeof fromPayload === "string" ? fromPayload : (fromEnvelope ?? "");
     // Dimensions key the rollups (joined with a control character) and are stored as given: a
     // payload field no event schema declares is held to the same rule as a declared one.
-    if (value.length > MAX_DIMENSION_LENGTH || CONTROL.test(value)) {
+    if (value.length > maxLength(d) || CONTROL.test(value)) {
       return reject(
         "invalid_field",
         typeof fromPayload === "string" ? `/payload/${d}` : `/${d}`,
-        `${d} must be at most ${MAX_DIMENSION_LENGTH} characters, without control characters`,
-        MAX_DIMENSION_LENGTH,
+        `${d} must be at most ${maxLength(d)} characters, without control characters`,
+        maxLength(d),
       );
     }
     dims[d] = value;

@@ -38,6 +38,8 @@ export class TenantRegionObject extends DurableObject<Env> {
   private horizonDays: number | null = null;
   /** When the next alarm is due, as far as this instance knows (a storage round trip per batch is waste). */
   private alarmAt: number | null = null;
+  /** The last tier flush failed (D1 unreachable): the alarm retries within a minute. */
+  private flushFailed = false;
   /** Tells the version ledger each commit before anyone sees it (ledger-feed.ts). */
   private readonly feed: LedgerFeed;
 
@@ -172,9 +174,11 @@ export class TenantRegionObject extends DurableObject<Env> {
     if (!part) return erasing;
     const tiers = regionTiers(this.env, part.region);
     let flushing = false;
+    this.flushFailed = false;
     try {
       flushing = await flushTiers(storage, tiers.agg, part, now, () => this.feed.caughtUp());
     } catch (e) {
+      this.flushFailed = true;
       // D1 unreachable or refusing: the outbox keeps everything and the next alarm retries; the
       // archive and prune below do not depend on it and still run.
       console.error(JSON.stringify({ level: "error", msg: "tier flush failed", tenant: part.tenant, error: String(e) }));
@@ -196,7 +200,8 @@ export class TenantRegionObject extends DurableObject<Env> {
       )
       .one().n;
     const nextClose = (Math.floor(now / HOUR_MS) + 1) * HOUR_MS + CLOSE_MARGIN_MS;
-    const next = more ? now + 1_000 : pending > 0 ? now + BUSY_ALARM_MS : nextClose;
+    // A failed flush comes back within a minute, not at the next hour's close.
+    const next = more ? now + 1_000 : pending > 0 || this.flushFailed ? now + BUSY_ALARM_MS : nextClose;
     this.alarmAt = next;
     await this.ctx.storage.setAlarm(next);
   }

@@ -54,8 +54,10 @@ export async function respondToRead(
     mark("render", tr);
     // The watermark moves with the clock, not with the answer: it stays out of the tag.
     const etag = etagOfText(key, JSON.stringify(answer));
-    if (matches(ifNoneMatch, etag)) return notModified(c, etag, cache.header, marks.join(", "));
-    return json(body, etag, cache.header, "miss", marks, out.rowsScanned);
+    // Its tag is its content, so a 304 stays right; an answer read mid-flight must be revalidated.
+    const header = out.stable ? cache.header : IN_FLUX;
+    if (matches(ifNoneMatch, etag)) return notModified(c, etag, header, marks.join(", "));
+    return json(body, etag, header, "miss", marks, out.rowsScanned);
   }
   const versionQuery = () => {
     const q = aggregateQuery(plan, [], rows);

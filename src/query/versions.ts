@@ -22,7 +22,9 @@ export async function readVersions(env: Env, plan: ReadPlan, q: VersionQuery): P
         // Null: the range is older than the ledger keeps.
         v = await versionLedgerStub(env, part).version(part, q);
       } catch (e) {
-        console.error(JSON.stringify({ level: "warn", msg: "version ledger unavailable; asking the object", error: String(e) }));
+        console.error(
+          JSON.stringify({ level: "warn", msg: "version ledger unavailable; asking the object", tenant: b.id, error: String(e) }),
+        );
       }
       return v ?? object(b.id);
     }),

@@ -198,7 +198,11 @@ describe("erasure and the active-player cache", () => {
           Object.entries(e.payload).map(([f, v]) => [f, f === "bet_id" || f === "payment_id" ? `${String(v)}-${k}` : v]),
         ),
       }));
-    const rows = () => count("SELECT count(*) AS n FROM active_minute WHERE player_id = ?", player);
+    const rows = () =>
+      count(
+        "SELECT (SELECT count(*) FROM active_minute WHERE player_id = ?1) * (SELECT count(*) FROM active_hour WHERE player_id = ?1) AS n",
+        player,
+      );
     expect((await postBatch(producer, at(0))).status).toBe(202);
     expect(await rows()).toBeGreaterThan(0);
     await stub().erasePlayer({ ...PART, playerId: player });

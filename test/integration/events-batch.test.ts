@@ -118,6 +118,9 @@ describe("POST /v1/events:batch", () => {
       // Dimensions from payload fields no schema declares follow the declared ones' rule.
       betSettled({}, { device: "ios\u0001netent" }),
       betSettled({}, { geo: "x".repeat(65) }),
+      betSettled({ device: "ios\u0007" }),
+      // Ids may be longer than dimension values: a declared game_id of 100 characters is fine.
+      betSettled({}, { game_id: "g".repeat(100) }),
     ];
     const res = await postBatch(token, events);
     expect(res.status).toBe(202);
@@ -126,8 +129,8 @@ describe("POST /v1/events:batch", () => {
       rejected: number;
       errors: { index: number; reason: string; field?: string; limit?: unknown }[];
     };
-    expect(body.accepted).toBe(1);
-    expect(body.rejected).toBe(12);
+    expect(body.accepted).toBe(2);
+    expect(body.rejected).toBe(13);
     const byIndex = Object.fromEntries(body.errors.map((e) => [e.index, e]));
     expect(byIndex[1]).toMatchObject({ reason: "pii_detected", field: "/player_id" });
     expect(byIndex[2]).toMatchObject({ reason: "pii_detected" });
@@ -141,6 +144,8 @@ describe("POST /v1/events:batch", () => {
     expect(byIndex[10]).toMatchObject({ reason: "missing_field", field: "/occurred_at" });
     expect(byIndex[11]).toMatchObject({ reason: "invalid_field", field: "/payload/device", limit: 64 });
     expect(byIndex[12]).toMatchObject({ reason: "invalid_field", field: "/payload/geo", limit: 64 });
+    expect(byIndex[13]).toMatchObject({ reason: "invalid_field", field: "/device", limit: 64 });
+    expect(byIndex[14]).toBeUndefined();
   });
 
   it("takes NDJSON, where a bad line is one rejected event", async () => {
