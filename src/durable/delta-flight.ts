@@ -1,6 +1,6 @@
 import { MEASURES } from "../domain/measures.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
-import { addDeltas, completeDays, type HourRows } from "../storage/aggregates.ts";
+import { addDeltas, appliedIds, completeDays, type HourRows } from "../storage/aggregates.ts";
 import { nextVersion, totalsByKey } from "./apply.ts";
 import { type Partition, setMeta } from "./flush.ts";
 import * as S from "./statements.ts";
@@ -118,12 +118,4 @@ function rowsOf(deltas: DeltaRow[]): HourRows {
     (c) => c.h,
   );
   return rows;
-}
-
-async function appliedIds(agg: D1Database, tenant: string, ids: number[]): Promise<number[]> {
-  const res = await agg
-    .prepare("SELECT id FROM applied_outbox WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))")
-    .bind(tenant, JSON.stringify(ids))
-    .all<{ id: number }>();
-  return res.results.map((r) => r.id);
 }

@@ -63,8 +63,6 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
       .toArray()
       .map((r) => ({ g: q.groupBy.map((_, k) => (r[`g${k}`] as string | null) ?? null), n: Number(r.n) }));
   }
-  // A flight of late deltas in the air over this range (delta-flight.ts): D1 says whether it landed.
-  const probe = flightProbe(currentFlight(sql), q.fromMin, split, q.providers);
   const pending = sql
     .exec<{ h: number | null }>(
       "SELECT min(h) AS h FROM (SELECT min(hour) AS h FROM outbox_delta UNION ALL SELECT min(hour) FROM outbox_cell UNION ALL SELECT min(hour) FROM outbox_sketch)",
@@ -76,6 +74,8 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   let d1Ms = 0;
   if (q.need !== "actives" && split > q.fromMin) {
     if (!d1) throw new Error("object has no partition yet");
+    // A flight of late deltas in the air over this range (delta-flight.ts): D1 says whether it landed.
+    const probe = flightProbe(currentFlight(sql), q.fromMin, split, q.providers);
     const sent = Date.now();
     const older = await readHours(d1.agg, d1.tenant, { ...q, maxRows: q.maxRows - scanned }, q.fromMin, split, probe);
     d1Ms = Date.now() - sent;

@@ -97,6 +97,15 @@ export async function addDeltas(
   }
 }
 
+/** Which of these outbox ids D1 has applied (after a batch that counted as already applied). */
+export async function appliedIds(db: D1Database, tenant: string, ids: number[]): Promise<number[]> {
+  const res = await db
+    .prepare("SELECT id FROM applied_outbox WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))")
+    .bind(tenant, JSON.stringify(ids))
+    .all<{ id: number }>();
+  return res.results.map((r) => r.id);
+}
+
 /**
  * Reads [fromMin, toMin) (whole hours) of one tenant; null past the scan cap. Where every bucket
  * is a whole UTC day or the read is one bucket (a slice), whole days come from the day tables
