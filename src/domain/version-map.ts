@@ -1,3 +1,4 @@
+import type { TotalsRow } from "./minute-totals.ts";
 import type { VersionQuery } from "./query.ts";
 
 /**
@@ -42,6 +43,11 @@ export interface VersionDelta {
    */
   prunedMinute: number;
   prunedVersion: number;
+  /**
+   * The per-minute totals (minute-totals.ts) of the page's minutes inside the hot window, read in
+   * the same turn as its version rows. Absent from objects of releases before the copy existed.
+   */
+  totals?: TotalsRow[];
   /** Set when more rows follow (a long history is sent in pages): ask again from here. */
   next?: VersionCursor;
 }

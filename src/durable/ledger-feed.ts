@@ -1,3 +1,5 @@
+import { MEASURES } from "../domain/measures.ts";
+import type { TotalsRow } from "../domain/minute-totals.ts";
 import { LEDGER_LEASE_MARGIN_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, type VersionRow } from "../domain/version-map.ts";
 import { dataVersion, tierMarks } from "./apply.ts";
 
@@ -169,6 +171,22 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     hours,
     prunedMinute,
     prunedVersion,
+    totals: minuteTotals(sql, minutes, prunedMinute),
     ...(next ? { next } : {}),
   };
+}
+
+/**
+ * Whole total rows of the minutes a page names (from the hot window on), each with the version of
+ * its minute's last change: a live commit's page names a minute or two, so this is a few key reads.
+ */
+function minuteTotals(sql: SqlStorage, minutes: VersionRow[], prunedMinute: number): TotalsRow[] {
+  const wanted = [...new Set(minutes.map((r) => r[0]).filter((m) => m >= prunedMinute))];
+  if (!wanted.length) return [];
+  const rows = sql.exec(
+    `SELECT t.minute, (SELECT max(version) FROM version_minute v WHERE v.minute = t.minute) AS v, ${MEASURES.map((m) => `t.${m}`).join(", ")}
+       FROM rollup_minute_total t WHERE t.minute IN (SELECT value FROM json_each(?))`,
+    JSON.stringify(wanted),
+  );
+  return Array.from(rows.raw(), (r) => r.map(Number));
 }

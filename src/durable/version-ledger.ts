@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
-import type { VersionQuery } from "../domain/query.ts";
+import { MinuteTotals } from "../domain/minute-totals.ts";
+import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { LEDGER_KEEP_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
+import { etagOf, matches } from "../query/etag.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 import { withTimeout } from "./ledger-feed.ts";
 
@@ -34,6 +36,8 @@ const FENCE_MS = 1_000;
 
 export class VersionLedgerObject extends DurableObject<Env> {
   private readonly map = new VersionMap();
+  /** The object's per-minute totals, told with the versions (minute-totals.ts). */
+  private readonly totals = new MinuteTotals();
   /** The object's data version as of the last sync: the next one pulls what changed after it. */
   private synced = 0;
   private leaseUntil = 0;
@@ -47,7 +51,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
   /** Rows the object committed since its last acknowledged push (a superset is harmless). */
   async raise(part: LedgerPartition, delta: VersionDelta): Promise<void> {
     this.trim();
-    this.map.apply(delta);
+    this.take(delta);
     // Acknowledged only by a current instance (see fence()), and only once any instance this one
     // replaced has stopped answering: the first pushes of a new instance wait up to FENCE_MS.
     for (let attempt = 0; ; attempt++) {
@@ -72,11 +76,42 @@ export class VersionLedgerObject extends DurableObject<Env> {
     return this.map.version(q);
   }
 
-  /** What the ledger holds (tests and stats). */
-  async held(part: LedgerPartition): Promise<{ through: number; minutes: number; hours: number }> {
+  /**
+   * An unfiltered, ungrouped 1m or 5m series, answered as the object would (same rows, version,
+   * ETag and scan count) without queueing behind its commits; null for any read it does not
+   * hold (the edge then asks the object). Under the same lease as a version: never behind a 202.
+   */
+  async aggregate(part: LedgerPartition, q: AggregateQuery): Promise<AggregateResult | null> {
+    if (!MinuteTotals.answers(q)) return null;
     await this.leased(part);
     this.trim();
-    return { through: this.map.through, ...this.map.size() };
+    const v = this.map.version(q);
+    if (v === null) return null;
+    if (q.revalidate) {
+      const etag = etagOf(q.revalidate.key, [v]);
+      if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag, version: v };
+      if (q.revalidate.cachedVersion === v) return { kind: "unchanged", version: v };
+    }
+    const answer = this.totals.answer(q);
+    if (answer === null) return null;
+    if (answer.kind === "limit_exceeded") return { kind: "limit_exceeded", maxRows: q.maxRows };
+    const rows = answer.rows;
+    return {
+      kind: "ok",
+      rows,
+      rowsScanned: answer.scanned,
+      version: v,
+      watermark: Date.now(),
+      splitMin: q.fromMin,
+      waits: { d1: 0, ledger: 0 },
+    };
+  }
+
+  /** What the ledger holds (tests and stats). */
+  async held(part: LedgerPartition): Promise<{ through: number; minutes: number; hours: number; totals: number }> {
+    await this.leased(part);
+    this.trim();
+    return { through: this.map.through, ...this.map.size(), totals: this.totals.size() };
   }
 
   /**
@@ -121,6 +156,12 @@ export class VersionLedgerObject extends DurableObject<Env> {
     throw new Error("version ledger could not hold its lease");
   }
 
+  /** A send or a pulled page: its versions and, after its prune mark, its minute totals. */
+  private take(delta: VersionDelta): void {
+    this.map.apply(delta);
+    this.totals.apply(delta.totals, delta.prunedMinute);
+  }
+
   /** Memory stays bounded by the window kept, not by the tenant's history. */
   private trim(): void {
     this.map.keepFrom(Math.floor((Date.now() - LEDGER_KEEP_MS) / HOUR_MS));
@@ -139,7 +180,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
       do {
         // RPC types widen tuples to arrays; the rows are VersionRow triples as the object built them.
         const page = (await withTimeout(object.versionRows(since, after), PULL_TIMEOUT_MS)) as unknown as VersionDelta;
-        this.map.apply(page);
+        this.take(page);
         through ??= page.through;
         after = page.next;
       } while (after);

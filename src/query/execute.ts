@@ -6,6 +6,7 @@ import { DAY_MS, MINUTE_MS } from "../domain/time.ts";
 import { ApiError } from "../errors.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 import type { ReadPlan } from "./plan.ts";
+import { fromReplica } from "./replica.ts";
 
 /**
  * Runs a read plan against the tiers of each brand it covers and evaluates the metric per group
@@ -33,6 +34,8 @@ export interface ReadResult {
   stable: boolean;
   /** The longest wait of any brand's object for its region's D1 and for its version ledger, in ms. */
   waits: { d1: number; ledger: number };
+  /** Every brand's answer came from its ledger's copy of the minute totals (Server-Timing `replica`). */
+  replica: boolean;
 }
 
 interface Accum {
@@ -128,6 +131,7 @@ export async function executeRead(
     rowsScanned,
     suppressed,
     stable: results.every((r) => !r.unstable),
+    replica: results.length > 0 && results.every((r) => "replica" in r),
     waits: {
       d1: Math.max(0, ...results.map((r) => r.waits?.d1 ?? 0)),
       ledger: Math.max(0, ...results.map((r) => r.waits?.ledger ?? 0)),
@@ -135,9 +139,13 @@ export async function executeRead(
   };
 }
 
-/** One brand's answer: the object stitches its minute tier and the region's D1 tier (reads.ts). */
+/**
+ * One brand's answer: headline minute series from the ledger's copy (replica.ts), anything else
+ * from the object, which stitches its minute tier and the region's D1 tier (reads.ts).
+ */
 async function readTiers(env: Env, region: string, tenant: string, q: AggregateQuery) {
-  const res = await tenantRegionStub(env, tenant, region).aggregate(q);
+  const copy = await fromReplica(env, tenant, region, q);
+  const res = copy ? { ...copy, replica: true } : await tenantRegionStub(env, tenant, region).aggregate(q);
   if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows);
   if (res.kind === "outside_hot_window") throw hotWindowOnly(res.hotFromMin);
   if (res.kind === "outside_distinct_horizon")

@@ -9,6 +9,7 @@ import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
 import { type Ev, generate, HOUR } from "../helpers/analytics.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
+import { runHousekeeping } from "../helpers/objects.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
 const T0 = Math.floor((Date.now() - 6 * HOUR) / HOUR) * HOUR;
@@ -23,11 +24,7 @@ let archived: Ev[];
 let hot: Ev[];
 let target: string;
 
-async function housekeeping(now: number): Promise<void> {
-  await runInDurableObject(stub(), async (instance: TenantRegionObject) => {
-    for (let k = 0; k < 50 && (await instance.housekeeping(now)); k++);
-  });
-}
+const housekeeping = (now: number) => runHousekeeping(stub(), now);
 
 const count = (sql: string, ...params: unknown[]) =>
   runInDurableObject(stub(), (_i, state) => state.storage.sql.exec<{ n: number }>(sql, ...params).one().n);

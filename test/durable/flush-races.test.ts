@@ -8,6 +8,7 @@ import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
 import { DAY, type Ev, generate, HOUR, reference } from "../helpers/analytics.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
+import { runHousekeeping } from "../helpers/objects.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
 // An hour past the 48 h hot window (D1 only once pruned), in the middle of its UTC day, and a
@@ -65,12 +66,7 @@ async function hourly(from: number, headers: Record<string, string> = {}) {
   return { res, etag: res.headers.get("etag"), value: body?.series[0]?.value_minor };
 }
 
-/** Runs the object's own tier work until nothing is left. */
-async function housekeeping(now: number): Promise<void> {
-  await runInDurableObject(stub(), async (instance: TenantRegionObject) => {
-    for (let k = 0; k < 50 && (await instance.housekeeping(now)); k++);
-  });
-}
+const housekeeping = (now: number) => runHousekeeping(stub(), now);
 
 /**
  * Runs one flush from `flushedHour` (the mark set back to it) with D1 held before its first batch,

@@ -1,12 +1,11 @@
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { archiveKey } from "../../src/durable/archive.ts";
-import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import { addDeltas } from "../../src/storage/aggregates.ts";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
 import { type Ev, generate, HOUR, reference } from "../helpers/analytics.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
+import { runHousekeeping } from "../helpers/objects.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
 // Old hours (past the 48 h hot window, inside the 35-day late horizon) and recent ones.
@@ -19,12 +18,7 @@ let reader: string;
 let producer: string;
 const stub = () => tenantRegionStub(env, "brand-eu", "EU");
 
-/** Runs the object's tier work at a given clock until nothing is left. */
-async function housekeeping(now: number): Promise<void> {
-  await runInDurableObject(stub(), async (instance: TenantRegionObject) => {
-    for (let k = 0; k < 50 && (await instance.housekeeping(now)); k++);
-  });
-}
+const housekeeping = (now: number) => runHousekeeping(stub(), now);
 
 async function hourly(metric: string, from = OLD, to = END, headers: Record<string, string> = {}) {
   const res = await call(

@@ -9,6 +9,7 @@ import { tenantRegionStub, versionLedgerStub } from "../../src/storage/objects.t
 import { generate, HOUR } from "../helpers/analytics.ts";
 import { iso } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
+import { runHousekeeping } from "../helpers/objects.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
 const PART = { tenant: "brand-eu", region: "EU" };
@@ -37,11 +38,7 @@ async function expectAgreement(): Promise<void> {
   }
 }
 
-async function housekeeping(now: number): Promise<void> {
-  await runInDurableObject(writer(), async (instance: TenantRegionObject) => {
-    for (let k = 0; k < 50 && (await instance.housekeeping(now)); k++);
-  });
-}
+const housekeeping = (now: number) => runHousekeeping(writer(), now);
 
 beforeAll(async () => {
   await seedTenants();

@@ -1,0 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
+import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
+
+/** Runs a tenant-region object's own tier work at a given clock until nothing is left. */
+export async function runHousekeeping(stub: DurableObjectStub<TenantRegionObject>, now: number): Promise<void> {
+  await runInDurableObject(stub, async (instance: TenantRegionObject) => {
+    for (let k = 0; k < 50 && (await instance.housekeeping(now)); k++);
+  });
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { MEASURES } from "../../src/domain/measures.ts";
+import { MinuteTotals, type TotalsRow } from "../../src/domain/minute-totals.ts";
+import type { AggregateQuery } from "../../src/domain/query.ts";
+
+/** A total row whose every measure is `n` (bets included). */
+const row = (minute: number, v: number, n: number): TotalsRow => [minute, v, ...MEASURES.map(() => n)];
+const q = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}): AggregateQuery => ({
+  fromMin,
+  toMin,
+  buckets: { kind: "fixed", originMin: fromMin, widthMin: 5 },
+  filters: {},
+  groupBy: [],
+  need: "parts",
+  maxRows: 1_000,
+  providers: null,
+  ...extra,
+});
+const bets = (t: MinuteTotals, query: AggregateQuery) => {
+  const a = t.answer(query);
+  return a?.kind === "ok" ? a.rows.map((r) => [r.b, r.m?.bets]) : a;
+};
+
+describe("MinuteTotals", () => {
+  it("keeps the newest copy of each minute, whatever order sends arrive in", () => {
+    const t = new MinuteTotals();
+    t.apply([row(100, 7, 3)], 0);
+    t.apply([row(100, 5, 1), row(101, 6, 2)], 0);
+    expect(bets(t, q(100, 110))).toEqual([[0, 5]]);
+    t.apply([row(100, 7, 3)], 0);
+    expect(bets(t, q(100, 110))).toEqual([[0, 5]]);
+    t.apply([row(100, 9, 10)], 0);
+    expect(bets(t, q(100, 110))).toEqual([[0, 12]]);
+  });
+
+  it("buckets like the object's SQL, sums only the measures read, and counts rows scanned", () => {
+    const t = new MinuteTotals();
+    t.apply([row(100, 1, 1), row(104, 1, 2), row(105, 1, 4), row(113, 1, 8)], 0);
+    expect(bets(t, q(100, 120))).toEqual([
+      [0, 3],
+      [1, 4],
+      [2, 8],
+    ]);
+    const read = t.answer(q(100, 120, { measures: ["bets"] }));
+    expect(read?.kind === "ok" && read.rows[0]?.m?.stake_r).toBe(0);
+    expect(read?.kind === "ok" && read.scanned).toBe(4);
+    // A range far wider than the rows held walks the rows, not the minutes.
+    expect(bets(t, q(0, 1_000_000))).toEqual([
+      [20, 3],
+      [21, 4],
+      [22, 8],
+    ]);
+    expect(t.answer(q(100, 120, { maxRows: 3 }))).toEqual({ kind: "limit_exceeded" });
+    expect(t.answer(q(100, 120, { maxRows: 4 }))?.kind).toBe("ok");
+  });
+
+  it("answers only unfiltered, ungrouped sums in sub-hour buckets", () => {
+    const t = new MinuteTotals();
+    t.apply([row(100, 1, 1)], 0);
+    expect(t.answer(q(100, 120, { filters: { game_id: ["g1"] } }))).toBeNull();
+    expect(t.answer(q(100, 120, { groupBy: ["provider_id"] }))).toBeNull();
+    expect(t.answer(q(100, 120, { need: "actives" }))).toBeNull();
+    expect(t.answer(q(100, 120, { cells: true }))).toBeNull();
+    expect(t.answer(q(60, 120, { buckets: { kind: "fixed", originMin: 60, widthMin: 60 } }))).toBeNull();
+  });
+
+  it("drops pruned minutes, ignores late rows of them, and refuses ranges before the prune", () => {
+    const t = new MinuteTotals();
+    t.apply([row(100, 1, 1), row(200, 2, 2)], 0);
+    // The late row for minute 100 holds the late event only: the prune went first.
+    t.apply([row(100, 3, 50)], 150);
+    expect(t.size()).toBe(1);
+    expect(t.answer(q(100, 300))).toBeNull();
+    expect(bets(t, q(150, 300))).toEqual([[10, 2]]);
+    // An older send still naming an earlier prune cannot bring the minute back.
+    t.apply([row(100, 4, 60)], 90);
+    expect(t.size()).toBe(1);
+  });
+
+  it("stops answering once a send comes without totals", () => {
+    const t = new MinuteTotals();
+    t.apply([row(100, 1, 1)], 0);
+    t.apply(undefined, 0);
+    expect(t.answer(q(100, 120))).toBeNull();
+  });
+});
