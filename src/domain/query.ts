@@ -66,6 +66,8 @@ export type AggregateResult =
       cells?: { g: (string | null)[]; n: number }[];
       /** The answer is older than its version (late deltas on their way to D1): no tag of its version. */
       unstable?: true;
+      /** Answered by the version ledger's copy of the minute totals: the ms it spent on it (Server-Timing `replica`). */
+      replicaMs?: number;
     }
   | { kind: "not_modified"; etag: string; version: number }
   | { kind: "unchanged"; version: number }

@@ -83,6 +83,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
    */
   async aggregate(part: LedgerPartition, q: AggregateQuery): Promise<AggregateResult | null> {
     if (!MinuteTotals.answers(q)) return null;
+    const entered = performance.now();
     await this.leased(part);
     this.trim();
     const v = this.map.version(q);

@@ -34,8 +34,8 @@ export interface ReadResult {
   stable: boolean;
   /** The longest wait of any brand's object for its region's D1 and for its version ledger, in ms. */
   waits: { d1: number; ledger: number };
-  /** Every brand's answer came from its ledger's copy of the minute totals (Server-Timing `replica`). */
-  replica: boolean;
+  /** Every brand's answer came from its ledger's copy of the minute totals: the longest time one spent there, ms. */
+  replicaMs: number | null;
 }
 
 interface Accum {
@@ -131,7 +131,8 @@ export async function executeRead(
     rowsScanned,
     suppressed,
     stable: results.every((r) => !r.unstable),
-    replica: results.length > 0 && results.every((r) => "replica" in r),
+    replicaMs:
+      results.length > 0 && results.every((r) => r.replicaMs !== undefined) ? Math.max(...results.map((r) => r.replicaMs ?? 0)) : null,
     waits: {
       d1: Math.max(0, ...results.map((r) => r.waits?.d1 ?? 0)),
       ledger: Math.max(0, ...results.map((r) => r.waits?.ledger ?? 0)),
@@ -145,7 +146,7 @@ export async function executeRead(
  */
 async function readTiers(env: Env, region: string, tenant: string, q: AggregateQuery) {
   const copy = await fromReplica(env, tenant, region, q);
-  const res = copy ? { ...copy, replica: true } : await tenantRegionStub(env, tenant, region).aggregate(q);
+  const res = copy ?? (await tenantRegionStub(env, tenant, region).aggregate(q));
   if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows);
   if (res.kind === "outside_hot_window") throw hotWindowOnly(res.hotFromMin);
   if (res.kind === "outside_distinct_horizon")

@@ -116,7 +116,7 @@ export async function respondToRead(
 /** Inside `tiers`: how long the objects waited for their region's D1 and for their version ledgers. */
 function waitMarks(marks: string[], out: ReadResult): void {
   marks.push(`d1;dur=${out.waits.d1}`, `ledger-wait;dur=${out.waits.ledger}`);
-  if (out.replica) marks.push("replica");
+  if (out.replicaMs !== null) marks.push(`replica;dur=${out.replicaMs}`);
 }
 
 /** Whether the caller's row filters restrict a dimension other than provider_id (the versions' grain). */
