@@ -1,5 +1,5 @@
-import { MEASURES, type Measures } from "./measures.ts";
-import type { AggregateQuery, AggregateRow } from "./query.ts";
+import { MEASURES, type Measure, type Measures } from "./measures.ts";
+import type { AggregateQuery, AggregateResult, AggregateRow } from "./query.ts";
 
 /**
  * A copy of one tenant-region object's per-minute totals (its `rollup_minute_total` table: every
@@ -16,7 +16,36 @@ import type { AggregateQuery, AggregateRow } from "./query.ts";
 /** [minute, version of the minute's last change, ...the MEASURES in order] */
 export type TotalsRow = number[];
 
-export type TotalsAnswer = { kind: "ok"; rows: AggregateRow[]; scanned: number } | { kind: "limit_exceeded" } | null;
+/**
+ * Rows as they travel from the ledger: [bucket, ...sums of `cols`], the measures read only (a
+ * ggr series carries a handful of numbers a bucket, not all twenty).
+ */
+export interface PackedRows {
+  cols: Measure[];
+  rows: number[][];
+}
+
+export type TotalsAnswer = { kind: "ok"; packed: PackedRows; scanned: number } | { kind: "limit_exceeded" } | null;
+
+type Answered = Extract<AggregateResult, { kind: "ok" }>;
+/** The ledger's answer: the object's, with its rows packed. */
+export type ReplicaAnswer = Exclude<AggregateResult, Answered> | (Omit<Answered, "rows"> & { packed: PackedRows });
+
+/** The object's answer again (the edge unpacks what the ledger sent). */
+export function unpacked(a: ReplicaAnswer): AggregateResult {
+  if (a.kind !== "ok") return a;
+  const { packed, ...rest } = a;
+  return { ...rest, rows: unpack(packed) };
+}
+
+/** The object's row shape again: every measure, zero where not read (durable/reads.ts `collect`). */
+export function unpack(p: PackedRows): AggregateRow[] {
+  return p.rows.map(([b, ...sums]) => {
+    const m = Object.fromEntries(MEASURES.map((name) => [name, 0])) as Measures;
+    for (const [k, name] of p.cols.entries()) m[name] = sums[k] ?? 0;
+    return { b: b ?? 0, g: [], m };
+  });
+}
 
 interface Held {
   v: number;
@@ -71,32 +100,30 @@ export class MinuteTotals {
   answer(q: AggregateQuery): TotalsAnswer {
     if (!this.complete || !MinuteTotals.answers(q) || q.buckets.kind !== "fixed" || q.fromMin < this.pruned) return null;
     const { originMin, widthMin } = q.buckets;
-    const read = new Set<string>(q.measures?.length ? q.measures : MEASURES);
-    const out = new Map<number, Measures>();
+    const cols = MEASURES.filter((m) => !q.measures?.length || q.measures.includes(m));
+    const at = cols.map((m) => MEASURES.indexOf(m));
+    const out = new Map<number, number[]>();
     let scanned = 0;
-    const visit = (minute: number, held: Held) => {
-      if (++scanned > q.maxRows) return false;
-      // SQLite's integer division truncates toward zero, as Math.trunc does.
-      const b = Math.trunc((minute - originMin) / widthMin);
-      let sums = out.get(b);
-      if (!sums) {
-        sums = Object.fromEntries(MEASURES.map((m) => [m, 0])) as Measures;
-        out.set(b, sums);
-      }
-      for (const [k, m] of MEASURES.entries()) if (read.has(m)) sums[m] += held.m[k] ?? 0;
-      return true;
-    };
     // Walk the range or the map, whichever is shorter; buckets come out in minute order either way.
     const span = q.toMin - q.fromMin;
     const minutes =
       span <= this.minutes.size
         ? Array.from({ length: Math.max(0, span) }, (_, k) => q.fromMin + k).filter((m) => this.minutes.has(m))
         : [...this.minutes.keys()].filter((m) => m >= q.fromMin && m < q.toMin).sort((a, b) => a - b);
-    for (const m of minutes) {
-      const held = this.minutes.get(m);
-      if (held && !visit(m, held)) return { kind: "limit_exceeded" };
+    for (const minute of minutes) {
+      const held = this.minutes.get(minute);
+      if (!held) continue;
+      if (++scanned > q.maxRows) return { kind: "limit_exceeded" };
+      // SQLite's integer division truncates toward zero, as Math.trunc does.
+      const b = Math.trunc((minute - originMin) / widthMin);
+      let sums = out.get(b);
+      if (!sums) {
+        sums = [b, ...cols.map(() => 0)];
+        out.set(b, sums);
+      }
+      for (const [k, i] of at.entries()) sums[k + 1] = (sums[k + 1] ?? 0) + (held.m[i] ?? 0);
     }
-    return { kind: "ok", rows: [...out].map(([b, m]) => ({ b, g: [], m })), scanned };
+    return { kind: "ok", packed: { cols, rows: [...out.values()] }, scanned };
   }
 
   size(): number {

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { MinuteTotals } from "../domain/minute-totals.ts";
-import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
+import { MinuteTotals, type ReplicaAnswer } from "../domain/minute-totals.ts";
+import type { AggregateQuery, VersionQuery } from "../domain/query.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { LEDGER_KEEP_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
 import { etagOf, matches } from "../query/etag.ts";
@@ -81,7 +81,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
    * ETag and scan count) without queueing behind its commits; null for any read it does not
    * hold (the edge then asks the object). Under the same lease as a version: never behind a 202.
    */
-  async aggregate(part: LedgerPartition, q: AggregateQuery): Promise<AggregateResult | null> {
+  async aggregate(part: LedgerPartition, q: AggregateQuery): Promise<ReplicaAnswer | null> {
     if (!MinuteTotals.answers(q)) return null;
     const entered = performance.now();
     await this.leased(part);
@@ -96,12 +96,12 @@ export class VersionLedgerObject extends DurableObject<Env> {
     const answer = this.totals.answer(q);
     if (answer === null) return null;
     if (answer.kind === "limit_exceeded") return { kind: "limit_exceeded", maxRows: q.maxRows };
-    const { rows, scanned } = answer;
+    const { packed, scanned } = answer;
     // The clock advances across I/O only: this is mostly the lease and fencing waits.
     const replicaMs = Math.round((performance.now() - entered) * 10) / 10;
     return {
       kind: "ok",
-      rows,
+      packed,
       rowsScanned: scanned,
       version: v,
       watermark: Date.now(),

@@ -1,4 +1,4 @@
-import { MinuteTotals } from "../domain/minute-totals.ts";
+import { MinuteTotals, type ReplicaAnswer, unpacked } from "../domain/minute-totals.ts";
 import type { AggregateQuery, AggregateResult } from "../domain/query.ts";
 import { versionLedgerStub } from "../storage/objects.ts";
 
@@ -12,8 +12,9 @@ export async function fromReplica(env: Env, tenant: string, region: string, q: A
   if (!MinuteTotals.answers(q)) return null;
   const part = { tenant, region };
   try {
-    // RPC types widen tuples to arrays; the rows are AggregateRows as the ledger built them.
-    return (await versionLedgerStub(env, part).aggregate(part, q)) as AggregateResult | null;
+    // RPC types widen tuples to arrays; the answer is a ReplicaAnswer as the ledger built it.
+    const answer = (await versionLedgerStub(env, part).aggregate(part, q)) as ReplicaAnswer | null;
+    return answer && unpacked(answer);
   } catch (e) {
     console.error(JSON.stringify({ level: "warn", msg: "minute replica unavailable; asking the object", tenant, error: String(e) }));
     return null;

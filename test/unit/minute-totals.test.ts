@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MEASURES } from "../../src/domain/measures.ts";
-import { MinuteTotals, type TotalsRow } from "../../src/domain/minute-totals.ts";
+import { MinuteTotals, type TotalsRow, unpack } from "../../src/domain/minute-totals.ts";
 import type { AggregateQuery } from "../../src/domain/query.ts";
 
 /** A total row whose every measure is `n` (bets included). */
@@ -18,7 +18,7 @@ const q = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}):
 });
 const bets = (t: MinuteTotals, query: AggregateQuery) => {
   const a = t.answer(query);
-  return a?.kind === "ok" ? a.rows.map((r) => [r.b, r.m?.bets]) : a;
+  return a?.kind === "ok" ? unpack(a.packed).map((r) => [r.b, r.m?.bets]) : a;
 };
 
 describe("MinuteTotals", () => {
@@ -42,7 +42,16 @@ describe("MinuteTotals", () => {
       [2, 8],
     ]);
     const read = t.answer(q(100, 120, { measures: ["bets"] }));
-    expect(read?.kind === "ok" && read.rows[0]?.m?.stake_r).toBe(0);
+    // Only the measures read travel; unpacked, the others are zero, as in the object's rows.
+    expect(read?.kind === "ok" && read.packed).toEqual({
+      cols: ["bets"],
+      rows: [
+        [0, 3],
+        [1, 4],
+        [2, 8],
+      ],
+    });
+    expect(read?.kind === "ok" && unpack(read.packed)[0]?.m?.stake_r).toBe(0);
     expect(read?.kind === "ok" && read.scanned).toBe(4);
     // A range far wider than the rows held walks the rows, not the minutes.
     expect(bets(t, q(0, 1_000_000))).toEqual([
