@@ -95,9 +95,10 @@ export class MinuteTotals {
   /**
    * The object's answer to `q` (durable/reads.ts over `rollup_minute_total`): the same rows,
    * bucket by bucket, and the same count of stored rows scanned. Null when the copy cannot answer
-   * (a range reaching before the object's prune, which the object refuses with its own error).
+   * (a range reaching before the object's prune, which the object refuses with its own error, or
+   * a minute whose totals are newer than `versionOf` it, the versions held).
    */
-  answer(q: AggregateQuery): TotalsAnswer {
+  answer(q: AggregateQuery, versionOf: (minute: number) => number): TotalsAnswer {
     if (!this.complete || !MinuteTotals.answers(q) || q.buckets.kind !== "fixed" || q.fromMin < this.pruned) return null;
     const { originMin, widthMin } = q.buckets;
     const cols = MEASURES.filter((m) => !q.measures?.length || q.measures.includes(m));
@@ -113,6 +114,9 @@ export class MinuteTotals {
     for (const minute of minutes) {
       const held = this.minutes.get(minute);
       if (!held) continue;
+      // Totals newer than the versions held (a long walk reads a minute's totals after its rows):
+      // this answer would carry an older tag than its data. The object answers until they meet.
+      if (held.v > versionOf(minute)) return null;
       if (++scanned > q.maxRows) return { kind: "limit_exceeded" };
       // SQLite's integer division truncates toward zero, as Math.trunc does.
       const b = Math.trunc((minute - originMin) / widthMin);

@@ -58,6 +58,12 @@ export interface VersionCursor {
   v: number;
   u: number;
   p: string;
+  /**
+   * The first page's data version: every page of one walk stops there. A later commit's rows go
+   * in a later send, whole (its minute rows and totals with its hour rows), never in an hour page
+   * here that would reach the ledger ahead of the totals the commit changed.
+   */
+  upto: number;
 }
 
 interface Cell {
@@ -140,6 +146,11 @@ export class VersionMap {
       v = Math.max(v, a < this.pruned.minute ? highest(this.hours, h, h + 1, providers) : highest(this.minutes, a, b, providers));
     }
     return v;
+  }
+
+  /** The highest version held for one minute, over every provider (0: none). */
+  minuteVersion(minute: number): number {
+    return this.minutes.get(minute)?.all ?? 0;
   }
 
   /** Cells held (minutes, hours): the ledger's memory is about 100 bytes a cell and provider. */

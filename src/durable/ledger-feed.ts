@@ -134,17 +134,20 @@ async function raiseWithRetries(sink: LedgerSink, delta: VersionDelta): Promise<
 export const PAGE_ROWS = 20_000;
 
 /**
- * Version rows changed after `since` (0: all of them), with the data version they reach, in
+ * Version rows changed after `since` (0: all of them) up to the first page's data version, in
  * (version, unit, provider) order, minutes then hours, one page of at most `limit` rows from
- * `after`. A row rewritten while the pages go moves to a higher version, so it comes again later.
+ * `after`. A row rewritten while the pages go moves to a higher version, past the walk's end, so
+ * it comes in the next send or pull.
  */
 export function versionDelta(sql: SqlStorage, since: number, after?: VersionCursor, limit = PAGE_ROWS): VersionDelta {
+  const upto = after?.upto ?? dataVersion(sql);
   const page = (table: "minute" | "hour", from: VersionCursor | undefined, budget: number): VersionRow[] => {
     const keyset = from ? ` AND (version, ${table}, provider_id) > (?, ?, ?)` : "";
     return sql
       .exec<{ u: number; p: string; v: number }>(
-        `SELECT ${table} AS u, provider_id AS p, version AS v FROM version_${table} WHERE version > ?${keyset} ORDER BY version, ${table}, provider_id LIMIT ?`,
+        `SELECT ${table} AS u, provider_id AS p, version AS v FROM version_${table} WHERE version > ? AND version <= ?${keyset} ORDER BY version, ${table}, provider_id LIMIT ?`,
         since,
+        upto,
         ...(from ? [from.v, from.u, from.p] : []),
         budget,
       )
@@ -153,7 +156,7 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
   };
   const cursor = (table: "minute" | "hour", rows: VersionRow[]): VersionCursor | undefined => {
     const last = rows.at(-1);
-    return last ? { table, u: last[0], p: last[1], v: last[2] } : undefined;
+    return last ? { table, u: last[0], p: last[1], v: last[2], upto } : undefined;
   };
   const minutes = after?.table === "hour" ? [] : page("minute", after, limit);
   let next: VersionCursor | undefined;
@@ -166,7 +169,7 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
   }
   const { prunedMinute, prunedVersion } = tierMarks(sql);
   return {
-    through: dataVersion(sql),
+    through: upto,
     minutes,
     hours,
     prunedMinute,

@@ -93,7 +93,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
       if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag, version: v };
       if (q.revalidate.cachedVersion === v) return { kind: "unchanged", version: v };
     }
-    const answer = this.totals.answer(q);
+    const answer = this.totals.answer(q, (m) => this.map.minuteVersion(m));
     if (answer === null) return null;
     if (answer.kind === "limit_exceeded") return { kind: "limit_exceeded", maxRows: q.maxRows };
     const { packed, scanned } = answer;

@@ -139,8 +139,14 @@ describe("version ledger", () => {
       for (let after = first.next; after; after = out.at(-1)?.next) out.push(versionDelta(state.storage.sql, 0, after, 5));
       return out;
     });
+    // The walk stops at its first page's version: the commit between its pages is not in it …
+    expect(rest.flatMap((p) => [...p.minutes, ...p.hours]).every(([, , v]) => v <= first.through)).toBe(true);
+    // … but whole in the next send, which starts where the walk ended.
+    const next = await runInDurableObject(writer(), (_i, state) => versionDelta(state.storage.sql, first.through, undefined, 1_000_000));
+    expect(next.minutes.length).toBeGreaterThan(0);
+    expect(next.totals?.length).toBeGreaterThan(0);
     const map = new VersionMap();
-    for (const page of [first, ...rest]) map.apply(page);
+    for (const page of [first, ...rest, next]) map.apply(page);
     for (const q of [
       { fromMin: Math.floor(RECENT / 60_000), toMin: Math.floor(RECENT / 60_000) + 60, providers: null },
       { fromMin: Math.floor(OLD / 60_000), toMin: Math.floor(Date.now() / 60_000), providers: ["evolution"] },

@@ -5,6 +5,8 @@ import type { AggregateQuery } from "../../src/domain/query.ts";
 
 /** A total row whose every measure is `n` (bets included). */
 const row = (minute: number, v: number, n: number): TotalsRow => [minute, v, ...MEASURES.map(() => n)];
+/** Versions that cover every total held. */
+const ALL = () => Number.POSITIVE_INFINITY;
 const q = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}): AggregateQuery => ({
   fromMin,
   toMin,
@@ -17,7 +19,7 @@ const q = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}):
   ...extra,
 });
 const bets = (t: MinuteTotals, query: AggregateQuery) => {
-  const a = t.answer(query);
+  const a = t.answer(query, ALL);
   return a?.kind === "ok" ? unpack(a.packed).map((r) => [r.b, r.m?.bets]) : a;
 };
 
@@ -41,7 +43,7 @@ describe("MinuteTotals", () => {
       [1, 4],
       [2, 8],
     ]);
-    const read = t.answer(q(100, 120, { measures: ["bets"] }));
+    const read = t.answer(q(100, 120, { measures: ["bets"] }), ALL);
     // Only the measures read travel; unpacked, the others are zero, as in the object's rows.
     expect(read?.kind === "ok" && read.packed).toEqual({
       cols: ["bets"],
@@ -59,18 +61,18 @@ describe("MinuteTotals", () => {
       [21, 4],
       [22, 8],
     ]);
-    expect(t.answer(q(100, 120, { maxRows: 3 }))).toEqual({ kind: "limit_exceeded" });
-    expect(t.answer(q(100, 120, { maxRows: 4 }))?.kind).toBe("ok");
+    expect(t.answer(q(100, 120, { maxRows: 3 }), ALL)).toEqual({ kind: "limit_exceeded" });
+    expect(t.answer(q(100, 120, { maxRows: 4 }), ALL)?.kind).toBe("ok");
   });
 
   it("answers only unfiltered, ungrouped sums in sub-hour buckets", () => {
     const t = new MinuteTotals();
     t.apply([row(100, 1, 1)], 0);
-    expect(t.answer(q(100, 120, { filters: { game_id: ["g1"] } }))).toBeNull();
-    expect(t.answer(q(100, 120, { groupBy: ["provider_id"] }))).toBeNull();
-    expect(t.answer(q(100, 120, { need: "actives" }))).toBeNull();
-    expect(t.answer(q(100, 120, { cells: true }))).toBeNull();
-    expect(t.answer(q(60, 120, { buckets: { kind: "fixed", originMin: 60, widthMin: 60 } }))).toBeNull();
+    expect(t.answer(q(100, 120, { filters: { game_id: ["g1"] } }), ALL)).toBeNull();
+    expect(t.answer(q(100, 120, { groupBy: ["provider_id"] }), ALL)).toBeNull();
+    expect(t.answer(q(100, 120, { need: "actives" }), ALL)).toBeNull();
+    expect(t.answer(q(100, 120, { cells: true }), ALL)).toBeNull();
+    expect(t.answer(q(60, 120, { buckets: { kind: "fixed", originMin: 60, widthMin: 60 } }), ALL)).toBeNull();
   });
 
   it("drops pruned minutes, ignores late rows of them, and refuses ranges before the prune", () => {
@@ -79,17 +81,29 @@ describe("MinuteTotals", () => {
     // The late row for minute 100 holds the late event only: the prune went first.
     t.apply([row(100, 3, 50)], 150);
     expect(t.size()).toBe(1);
-    expect(t.answer(q(100, 300))).toBeNull();
+    expect(t.answer(q(100, 300), ALL)).toBeNull();
     expect(bets(t, q(150, 300))).toEqual([[10, 2]]);
     // An older send still naming an earlier prune cannot bring the minute back.
     t.apply([row(100, 4, 60)], 90);
     expect(t.size()).toBe(1);
   });
 
+  it("does not answer while a minute's totals are newer than the versions held", () => {
+    const t = new MinuteTotals();
+    t.apply([row(100, 4, 1), row(101, 6, 2)], 0);
+    const held = new Map([
+      [100, 4],
+      [101, 5],
+    ]);
+    expect(t.answer(q(100, 110), (m) => held.get(m) ?? 0)).toBeNull();
+    held.set(101, 6);
+    expect(t.answer(q(100, 110), (m) => held.get(m) ?? 0)?.kind).toBe("ok");
+  });
+
   it("stops answering once a send comes without totals", () => {
     const t = new MinuteTotals();
     t.apply([row(100, 1, 1)], 0);
     t.apply(undefined, 0);
-    expect(t.answer(q(100, 120))).toBeNull();
+    expect(t.answer(q(100, 120), ALL)).toBeNull();
   });
 });
