@@ -1,6 +1,10 @@
 import { MinuteTotals, type ReplicaAnswer, unpacked } from "../domain/minute-totals.ts";
 import type { AggregateQuery, AggregateResult } from "../domain/query.ts";
+import { withTimeout } from "../durable/ledger-feed.ts";
 import { versionLedgerStub } from "../storage/objects.ts";
+
+/** A ledger that has not answered by then (stuck syncing, unreachable) is passed over for the object. */
+const REPLICA_TIMEOUT_MS = 1_000;
 
 /**
  * Headline minute series from the version ledger's copy of the object's minute totals
@@ -13,7 +17,8 @@ export async function fromReplica(env: Env, tenant: string, region: string, q: A
   const part = { tenant, region };
   try {
     // RPC types widen tuples to arrays; the answer is a ReplicaAnswer as the ledger built it.
-    const answer = (await versionLedgerStub(env, part).aggregate(part, q)) as ReplicaAnswer | null;
+    const call = versionLedgerStub(env, part).aggregate(part, q) as Promise<unknown>;
+    const answer = (await withTimeout(call, REPLICA_TIMEOUT_MS)) as ReplicaAnswer | null;
     return answer && unpacked(answer);
   } catch (e) {
     console.error(JSON.stringify({ level: "warn", msg: "minute replica unavailable; asking the object", tenant, error: String(e) }));

@@ -142,6 +142,26 @@ describe("minute replica in the version ledger", () => {
     const more = generate(from, 2, 91, 60);
     expect((await postBatch(producer, more)).status).toBe(202);
     expect(await total()).toBe(before + (reference(more, "bets", from, to) ?? 0));
+    // A ledger that does not answer in time is passed over: the object answers the same read
+    // (a range still open, so that no cached answer stands in for either).
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    const open = `/v1/analytics/timeseries?metric=bets&granularity=1m&from=${iso(now - 30 * 60_000)}&to=${iso(now + 5 * 60_000)}&filters=brand_id:brand-eu,region:EU`;
+    const quick = await call(open, { headers: { authorization: `Bearer ${reader}` } });
+    expect(quick.headers.get("server-timing")).toMatch(/\breplica;dur=/);
+    const restore = await runInDurableObject(ledger(), (instance: VersionLedgerObject) => {
+      // Its lease check (which a sync that hangs would hold up) takes 1.5 s.
+      const slowed = instance as unknown as { leased: () => Promise<void> };
+      const own = slowed.leased;
+      slowed.leased = () => new Promise((r) => setTimeout(r, 1_500));
+      return () => {
+        slowed.leased = own;
+      };
+    });
+    const slow = await call(open, { headers: { authorization: `Bearer ${reader}` } });
+    expect(slow.status).toBe(200);
+    expect(slow.headers.get("server-timing")).not.toMatch(/replica/);
+    await new Promise((r) => setTimeout(r, 600));
+    await runInDurableObject(ledger(), () => restore());
     // A grouped read is not in the copy: the object answers it.
     const grouped = await call(`${url}&group_by=game_id`, { headers: { authorization: `Bearer ${reader}` } });
     expect(grouped.status).toBe(200);
