@@ -3,8 +3,8 @@ import { MEASURES, type Measures } from "../domain/measures.ts";
 import { measuresOf, p95, partsOf, valueFromParts } from "../domain/metrics.ts";
 import type { AggregateQuery, BucketGrid, StoredDimension } from "../domain/query.ts";
 import { DAY_MS, MINUTE_MS } from "../domain/time.ts";
-import { ApiError } from "../errors.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
+import { distinctHorizonOnly, hotWindowOnly, rowsLimit } from "./limits.ts";
 import type { ReadPlan } from "./plan.ts";
 import { fromReplica } from "./replica.ts";
 
@@ -149,12 +149,7 @@ async function readTiers(env: Env, region: string, tenant: string, q: AggregateQ
   const res = copy ?? (await tenantRegionStub(env, tenant, region).aggregate(q));
   if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows);
   if (res.kind === "outside_hot_window") throw hotWindowOnly(res.hotFromMin);
-  if (res.kind === "outside_distinct_horizon")
-    throw new ApiError(400, "outside_distinct_horizon", "Bad request", "exact distinct counts are kept for the brand's late horizon", {
-      errors: [
-        { field: "from", code: "too_small", message: "within the late horizon", limit: new Date(res.fromMin * MINUTE_MS).toISOString() },
-      ],
-    });
+  if (res.kind === "outside_distinct_horizon") throw distinctHorizonOnly(res.fromMin);
   return res;
 }
 
@@ -210,32 +205,3 @@ function addMeasures(into: Measures | undefined, m: Measures): Measures {
   for (const k of MEASURES) into[k] += m[k];
   return into;
 }
-
-const hotWindowOnly = (fromMin: number) =>
-  new ApiError(
-    400,
-    "outside_minute_tier",
-    "Bad request",
-    "1m and 5m buckets, and bounds inside an hour, are served for the object's hot window only",
-    {
-      errors: [
-        {
-          field: "from",
-          code: "too_small",
-          message: "within the hot window, or use 1h or 1d",
-          limit: new Date(fromMin * MINUTE_MS).toISOString(),
-        },
-      ],
-    },
-  );
-
-export const rowsLimit = (max: number) =>
-  new ApiError(
-    400,
-    "scan_limit_exceeded",
-    "Bad request",
-    `this read would scan more than ${max} stored rows; narrow the range, the filters or the grouping`,
-    {
-      errors: [{ field: "to", code: "too_big", message: `at most ${max} stored rows scanned per request`, limit: max }],
-    },
-  );

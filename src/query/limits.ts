@@ -1,3 +1,6 @@
+import { MINUTE_MS } from "../domain/time.ts";
+import { ApiError } from "../errors.ts";
+
 /**
  * Cost bounds of a read (SPEC §7): checked before any work where they can be, and on the scan
  * itself (rows read) where they cannot. Each refusal is a 400 naming the limit.
@@ -14,3 +17,40 @@ export function maxRowsScanned(env: { MAX_ROWS_SCANNED?: string }): number {
   const n = Number(env.MAX_ROWS_SCANNED);
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_ROWS_SCANNED;
 }
+
+/** A read of 1m/5m buckets (or part-hour bounds) reaching before the object's hot window. */
+export const hotWindowOnly = (fromMin: number) =>
+  new ApiError(
+    400,
+    "outside_minute_tier",
+    "Bad request",
+    "1m and 5m buckets, and bounds inside an hour, are served for the object's hot window only",
+    {
+      errors: [
+        {
+          field: "from",
+          code: "too_small",
+          message: "within the hot window, or use 1h or 1d",
+          limit: new Date(fromMin * MINUTE_MS).toISOString(),
+        },
+      ],
+    },
+  );
+
+/** A read that would scan more stored rows than the limit. */
+export const rowsLimit = (max: number) =>
+  new ApiError(
+    400,
+    "scan_limit_exceeded",
+    "Bad request",
+    `this read would scan more than ${max} stored rows; narrow the range, the filters or the grouping`,
+    {
+      errors: [{ field: "to", code: "too_big", message: `at most ${max} stored rows scanned per request`, limit: max }],
+    },
+  );
+
+/** An exact distinct count reaching before the brand's late horizon (player sets are kept that long). */
+export const distinctHorizonOnly = (fromMin: number) =>
+  new ApiError(400, "outside_distinct_horizon", "Bad request", "exact distinct counts are kept for the brand's late horizon", {
+    errors: [{ field: "from", code: "too_small", message: "within the late horizon", limit: new Date(fromMin * MINUTE_MS).toISOString() }],
+  });
