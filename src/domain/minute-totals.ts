@@ -1,4 +1,4 @@
-import { MEASURES, type Measure, type Measures } from "./measures.ts";
+import { emptyMeasures, MEASURES, type Measure } from "./measures.ts";
 import type { AggregateQuery, AggregateResult, AggregateRow } from "./query.ts";
 
 /**
@@ -41,7 +41,7 @@ export function unpacked(a: ReplicaAnswer): AggregateResult {
 /** The object's row shape again: every measure, zero where not read (durable/reads.ts `collect`). */
 export function unpack(p: PackedRows): AggregateRow[] {
   return p.rows.map(([b, ...sums]) => {
-    const m = Object.fromEntries(MEASURES.map((name) => [name, 0])) as Measures;
+    const m = emptyMeasures();
     for (const [k, name] of p.cols.entries()) m[name] = sums[k] ?? 0;
     return { b: b ?? 0, g: [], m };
   });
@@ -59,7 +59,7 @@ export class MinuteTotals {
    * False once a send came without totals (an object of an older release): the copy may lack
    * minutes then, and answers nothing until this instance starts again with a whole sync.
    */
-  complete = true;
+  private complete = true;
 
   /** One send's rows, after its prune mark: minutes before the object's prune are never answered here. */
   apply(rows: TotalsRow[] | undefined, prunedMinute: number): void {
@@ -109,7 +109,7 @@ export class MinuteTotals {
     const span = q.toMin - q.fromMin;
     const minutes =
       span <= this.minutes.size
-        ? Array.from({ length: Math.max(0, span) }, (_, k) => q.fromMin + k).filter((m) => this.minutes.has(m))
+        ? Array.from({ length: Math.max(0, span) }, (_, k) => q.fromMin + k)
         : [...this.minutes.keys()].filter((m) => m >= q.fromMin && m < q.toMin).sort((a, b) => a - b);
     for (const minute of minutes) {
       const held = this.minutes.get(minute);

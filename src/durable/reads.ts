@@ -1,6 +1,6 @@
 import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
 import { MINUTE_MS } from "../domain/time.ts";
-import { etagOf, matches } from "../query/etag.ts";
+import { revalidated } from "../query/etag.ts";
 import { aggregateSql, cellSql, collect, DIM_COLUMNS as DIMS, type Source, totalsOnly } from "../query/sql.ts";
 import { readHours } from "../storage/aggregates.ts";
 import { tierMarks } from "./apply.ts";
@@ -24,11 +24,8 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   // Everything up to the D1 await runs in one synchronous turn: one version for the whole answer.
   const marks = tierMarks(sql);
   const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers }, marks.prunedMinute);
-  if (q.revalidate) {
-    const etag = etagOf(q.revalidate.key, [v]);
-    if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag, version: v };
-    if (q.revalidate.cachedVersion === v) return { kind: "unchanged", version: v };
-  }
+  const early = revalidated(q.revalidate, v);
+  if (early) return early;
   const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
   const hourly = q.fromMin % 60 === 0 && !(q.buckets.kind === "fixed" && q.buckets.widthMin < 60);
   const clamp = (m: number) => Math.max(q.fromMin, Math.min(q.toMin, m));

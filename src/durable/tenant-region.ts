@@ -184,12 +184,11 @@ export class TenantRegionObject extends DurableObject<Env> {
       console.error(JSON.stringify({ level: "error", msg: "tier flush failed", tenant: part.tenant, error: String(e) }));
     }
     const archiving = await archiveAndPrune(storage, tiers.archive, part, this.keys, now, this.hotWindowMs());
-    // A prune moves the hot window's start: the ledger's copy stops answering before it at once.
+    // Flushes move hour versions (D1 answers changed) and prunes drop minute rows: tell the ledger
+    // before the sweep, so its copy stops answering before the new hot window's start at once.
     await this.feed.caughtUp();
     // After archiving: a file it wrote while an erasure ran is complete before the sweep lists.
     const sweeping = await sweepArchives(storage, tiers.archive, part);
-    // Flushes move hour versions (D1 answers changed) and prunes drop minute rows: tell the ledger.
-    await this.feed.caughtUp();
     return flushing || archiving || erasing || sweeping;
   }
 

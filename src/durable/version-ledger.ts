@@ -3,7 +3,7 @@ import { MinuteTotals, type ReplicaAnswer } from "../domain/minute-totals.ts";
 import type { AggregateQuery, VersionQuery } from "../domain/query.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { LEDGER_KEEP_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
-import { etagOf, matches } from "../query/etag.ts";
+import { revalidated } from "../query/etag.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 import { withTimeout } from "./ledger-feed.ts";
 
@@ -88,11 +88,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
     this.trim();
     const v = this.map.version(q);
     if (v === null) return null;
-    if (q.revalidate) {
-      const etag = etagOf(q.revalidate.key, [v]);
-      if (matches(q.revalidate.ifNoneMatch ?? undefined, etag)) return { kind: "not_modified", etag, version: v };
-      if (q.revalidate.cachedVersion === v) return { kind: "unchanged", version: v };
-    }
+    const early = revalidated(q.revalidate, v);
+    if (early) return early;
     const answer = this.totals.answer(q, (m) => this.map.minuteVersion(m));
     if (answer === null) return null;
     if (answer.kind === "limit_exceeded") return { kind: "limit_exceeded", maxRows: q.maxRows };

@@ -1,5 +1,5 @@
 import { localDayNumber, offsetSegments } from "../domain/buckets.ts";
-import { MEASURES, type Measures } from "../domain/measures.ts";
+import { emptyMeasures, MEASURES, type Measures } from "../domain/measures.ts";
 import { measuresOf, p95, partsOf, valueFromParts } from "../domain/metrics.ts";
 import type { AggregateQuery, BucketGrid, StoredDimension } from "../domain/query.ts";
 import { DAY_MS, MINUTE_MS } from "../domain/time.ts";
@@ -193,12 +193,10 @@ function evaluate(plan: ReadPlan, a: Accum, nb: number): (number | null)[] {
   for (let b = 0; b < nb; b++) {
     if (def.kind === "percentile") values.push(p95(a.sk[b] ?? []));
     else if (def.kind === "distinct" || def.kind === "distinct_window") values.push(a.n[b] ?? 0);
-    else values.push(valueFromParts(def, partsOf(a.m[b] ?? emptyRow(), plan.currencyMode)));
+    else values.push(valueFromParts(def, partsOf(a.m[b] ?? emptyMeasures(), plan.currencyMode)));
   }
   return values;
 }
-
-const emptyRow = (): Measures => Object.fromEntries(MEASURES.map((m) => [m, 0])) as Measures;
 
 function addMeasures(into: Measures | undefined, m: Measures): Measures {
   if (!into) return { ...m };
