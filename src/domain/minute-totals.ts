@@ -1,12 +1,12 @@
-import { emptyMeasures, MEASURES, type Measure } from "./measures.ts";
-import type { AggregateQuery, AggregateResult, AggregateRow } from "./query.ts";
+import { emptyMeasures, type Measure } from "./measures.ts";
+import type { AggregateResult, AggregateRow } from "./query.ts";
 
 /**
  * A copy of one tenant-region object's per-minute totals (its `rollup_minute_total` table: every
  * measure summed over all dimension tuples), held by the version ledger beside the versions.
- * Unfiltered, ungrouped 1m and 5m series (the dashboard's headline tiles) are answered from it,
- * so they do not queue behind the object's commits: a commit of 500 events holds the object for
- * 15–35 ms here, the read itself takes one.
+ * Unfiltered, ungrouped series (the dashboard's headline tiles) are answered from it, with the
+ * hour totals (hour-totals.ts) for hours in D1, so they do not queue behind the object's commits:
+ * a commit of 500 events holds the object for 15–35 ms here, the read itself takes one.
  *
  * The object sends whole rows, never deltas: each row carries the data version of the last commit
  * that changed its minute, and a row replaces the one held only if it is at least as new. Sends
@@ -24,8 +24,6 @@ export interface PackedRows {
   cols: Measure[];
   rows: number[][];
 }
-
-export type TotalsAnswer = { kind: "ok"; packed: PackedRows; scanned: number } | { kind: "limit_exceeded" } | null;
 
 type Answered = Extract<AggregateResult, { kind: "ok" }>;
 /** The ledger's answer: the object's, with its rows packed. */
@@ -47,7 +45,7 @@ export function unpack(p: PackedRows): AggregateRow[] {
   });
 }
 
-interface Held {
+export interface Held {
   v: number;
   m: number[];
 }
@@ -80,54 +78,19 @@ export class MinuteTotals {
     }
   }
 
-  /** Whether `q` is a read this copy answers: unfiltered, ungrouped sums over fixed sub-hour buckets. */
-  static answers(q: AggregateQuery): boolean {
-    return (
-      q.need === "parts" &&
-      q.groupBy.length === 0 &&
-      Object.keys(q.filters).length === 0 &&
-      !q.cells &&
-      q.buckets.kind === "fixed" &&
-      q.buckets.widthMin < 60
-    );
+  /** The object's last prune as told: minutes before it are not held. */
+  get prunedMinute(): number {
+    return this.pruned;
   }
 
-  /**
-   * The object's answer to `q` (durable/reads.ts over `rollup_minute_total`): the same rows,
-   * bucket by bucket, and the same count of stored rows scanned. Null when the copy cannot answer
-   * (a range reaching before the object's prune, which the object refuses with its own error, or
-   * a minute whose totals are newer than `versionOf` it, the versions held).
-   */
-  answer(q: AggregateQuery, versionOf: (minute: number) => number): TotalsAnswer {
-    if (!this.complete || !MinuteTotals.answers(q) || q.buckets.kind !== "fixed" || q.fromMin < this.pruned) return null;
-    const { originMin, widthMin } = q.buckets;
-    const cols = MEASURES.filter((m) => !q.measures?.length || q.measures.includes(m));
-    const at = cols.map((m) => MEASURES.indexOf(m));
-    const out = new Map<number, number[]>();
-    let scanned = 0;
-    // Walk the range or the map, whichever is shorter; buckets come out in minute order either way.
-    const span = q.toMin - q.fromMin;
-    const minutes =
-      span <= this.minutes.size
-        ? Array.from({ length: Math.max(0, span) }, (_, k) => q.fromMin + k)
-        : [...this.minutes.keys()].filter((m) => m >= q.fromMin && m < q.toMin).sort((a, b) => a - b);
-    for (const minute of minutes) {
-      const held = this.minutes.get(minute);
-      if (!held) continue;
-      // Totals newer than the versions held (a long walk reads a minute's totals after its rows):
-      // this answer would carry an older tag than its data. The object answers until they meet.
-      if (held.v > versionOf(minute)) return null;
-      if (++scanned > q.maxRows) return { kind: "limit_exceeded" };
-      // SQLite's integer division truncates toward zero, as Math.trunc does.
-      const b = Math.trunc((minute - originMin) / widthMin);
-      let sums = out.get(b);
-      if (!sums) {
-        sums = [b, ...cols.map(() => 0)];
-        out.set(b, sums);
-      }
-      for (const [k, i] of at.entries()) sums[k + 1] = (sums[k + 1] ?? 0) + (held.m[i] ?? 0);
-    }
-    return { kind: "ok", packed: { cols, rows: [...out.values()] }, scanned };
+  /** False when a send lacked totals: the copy answers nothing then. */
+  get whole(): boolean {
+    return this.complete;
+  }
+
+  /** One minute's totals and the version of their minute's last change, if held. */
+  get(minute: number): Readonly<Held> | undefined {
+    return this.minutes.get(minute);
   }
 
   size(): number {

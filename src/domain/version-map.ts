@@ -48,6 +48,12 @@ export interface VersionDelta {
    * the same turn as its version rows. Absent from objects of releases before the copy existed.
    */
   totals?: TotalsRow[];
+  /**
+   * A walk's first page only: the rows of the object's hour totals (hour-totals.ts) written since
+   * the walk's `since`, as [hour, v, seq, ...MEASURES], and the first hour the object holds them.
+   */
+  hourTotals?: TotalsRow[];
+  hourTotalsFrom?: number;
   /** Set when more rows follow (a long history is sent in pages): ask again from here. */
   next?: VersionCursor;
 }
@@ -151,6 +157,11 @@ export class VersionMap {
   /** The highest version held for one minute, over every provider (0: none). */
   minuteVersion(minute: number): number {
     return this.minutes.get(minute)?.all ?? 0;
+  }
+
+  /** The highest version held for one hour, over every provider (0: none). */
+  hourVersion(hour: number): number {
+    return this.hours.get(hour)?.all ?? 0;
   }
 
   /** Cells held (minutes, hours): the ledger's memory is about 100 bytes a cell and provider. */

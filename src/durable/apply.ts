@@ -2,6 +2,7 @@ import type { EventFact } from "../domain/facts.ts";
 import { MEASURES } from "../domain/measures.ts";
 import { type BetState, computeRollup, type PaymentState } from "../domain/rollup.ts";
 import type { ActiveStage } from "./active-cache.ts";
+import { addHourTotals } from "./hour-totals.ts";
 import * as S from "./statements.ts";
 
 /**
@@ -109,6 +110,16 @@ function writeOutbox(sql: SqlStorage, delta: ReturnType<typeof computeRollup>, v
   );
   execRows(sql, S.OUTBOX_ADD_CELLS, cells);
   execRows(sql, S.OUTBOX_ADD_SKETCHES, sketches);
+  // A flushed hour still held in minutes is answered from them (reads.ts): its totals row takes
+  // the batch at once, at the batch's version (pruned hours' rows wait for D1, delta-flight.ts).
+  if (dirty.size) {
+    const hot = [...delta.cells.values(), ...delta.sketches.values(), ...delta.actives.values()].filter(
+      (c) => c.minute >= prunedMinute && Math.floor(c.minute / 60) < flushedHour,
+    );
+    const sums = new Map(totalsByKey(delta.cells.values(), (c) => Math.floor(c.minute / 60)).map((r) => [r[0], r]));
+    const rows = [...new Set(hot.map((c) => Math.floor(c.minute / 60)))].map((h) => sums.get(h) ?? [h, ...MEASURES.map(() => 0)]);
+    addHourTotals(sql, rows, version, version);
+  }
 }
 
 /** The D1 tier holds every hour before flushedHour; minute rows before prunedMinute are gone. */
@@ -119,16 +130,23 @@ export function tierMarks(sql: SqlStorage): {
   prunedVersion: number;
   archivedSeq: number;
   activePrunedHour: number;
+  /** The first hour `hour_total` holds (hour-totals.ts): hours pruned before it existed are in D1 only. */
+  hourTotalsFrom: number;
 } {
-  const marks = { flushedHour: 0, prunedMinute: 0, prunedVersion: 0, archivedSeq: 0, activePrunedHour: 0 };
+  const marks = { flushedHour: 0, prunedMinute: 0, prunedVersion: 0, archivedSeq: 0, activePrunedHour: 0, hourTotalsFrom: 0 };
+  const keys: Record<string, keyof typeof marks> = {
+    flushed_hour: "flushedHour",
+    pruned_minute: "prunedMinute",
+    pruned_version: "prunedVersion",
+    archived_seq: "archivedSeq",
+    active_pruned_hour: "activePrunedHour",
+    hour_totals_from: "hourTotalsFrom",
+  };
   for (const r of sql.exec<{ key: string; value: string }>(
-    "SELECT key, value FROM meta WHERE key IN ('flushed_hour', 'pruned_minute', 'pruned_version', 'archived_seq', 'active_pruned_hour')",
+    "SELECT key, value FROM meta WHERE key IN ('flushed_hour', 'pruned_minute', 'pruned_version', 'archived_seq', 'active_pruned_hour', 'hour_totals_from')",
   )) {
-    if (r.key === "flushed_hour") marks.flushedHour = Number(r.value);
-    else if (r.key === "pruned_minute") marks.prunedMinute = Number(r.value);
-    else if (r.key === "pruned_version") marks.prunedVersion = Number(r.value);
-    else if (r.key === "active_pruned_hour") marks.activePrunedHour = Number(r.value);
-    else marks.archivedSeq = Number(r.value);
+    const name = keys[r.key];
+    if (name) marks[name] = Number(r.value);
   }
   return marks;
 }

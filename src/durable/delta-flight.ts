@@ -3,6 +3,7 @@ import { DIMENSIONS } from "../schemas/events.ts";
 import { addDeltas, appliedIds, completeDays, type HourRows } from "../storage/aggregates.ts";
 import { nextVersion, totalsByKey } from "./apply.ts";
 import { type Partition, setMeta } from "./flush.ts";
+import { addHourTotals } from "./hour-totals.ts";
 import * as S from "./statements.ts";
 
 /**
@@ -22,6 +23,8 @@ export interface Flight {
   ids: number[];
   /** The (hour, provider_id) pairs whose versions the flight moved. */
   cells: [number, string][];
+  /** The version it moved them to (absent in flights boarded before hour totals existed). */
+  v?: number;
 }
 
 export function currentFlight(sql: SqlStorage): Flight | null {
@@ -85,6 +88,10 @@ export async function flyDeltas(
   storage.transactionSync(() => {
     sql.exec("DELETE FROM outbox_delta WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(done));
     sql.exec("DELETE FROM meta WHERE key = 'delta_flight'");
+    // The hours' totals take what D1 took, in the transaction that marks it taken.
+    const landed = new Set(done);
+    const totals = rowsOf(deltas.filter((d) => landed.has(d.id))).totals;
+    if (totals.length) addHourTotals(sql, totals, flight.v ?? 0, nextVersion(sql));
   });
   return flight.ids.length === DELTAS_PER_FLIGHT;
 }
@@ -101,7 +108,7 @@ function board(sql: SqlStorage): Flight | null {
   }
   for (const [hour, provider] of cells.values())
     sql.exec("INSERT OR REPLACE INTO version_hour (hour, provider_id, version) VALUES (?, ?, ?)", hour, provider, v);
-  const flight: Flight = { ids: deltas.map((d) => d.id), cells: [...cells.values()] };
+  const flight: Flight = { ids: deltas.map((d) => d.id), cells: [...cells.values()], v };
   setMeta(sql, "delta_flight", JSON.stringify(flight));
   return flight;
 }

@@ -3,8 +3,9 @@ import { HOUR_MS } from "../domain/time.ts";
 import { DIM_COLUMNS as DIMS } from "../query/sql.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
 import { completeDays, type HourRows, replaceHours } from "../storage/aggregates.ts";
-import { dataVersion, tierMarks } from "./apply.ts";
+import { dataVersion, nextVersion, tierMarks } from "./apply.ts";
 import { flyDeltas } from "./delta-flight.ts";
+import { writeFlushedHours } from "./hour-totals.ts";
 
 /**
  * Flushes minute rollups into the region's D1 hour tier (SPEC §3, issue 3). Resumable and
@@ -83,6 +84,8 @@ async function advance(
   if (hours.length || days.length) await replaceHours(agg, part.tenant, hours, rows, days);
   storage.transactionSync(() => {
     setMeta(sql, "flushed_hour", to);
+    // Read now, in the transaction: a late event that came in while D1 was written is in them.
+    writeFlushedHours(sql, from, to, nextVersion(sql));
     sql.exec(
       `INSERT INTO outbox_hour (hour, version) SELECT hour, max(version) FROM version_hour
       WHERE hour >= ? AND hour < ? AND version > ? GROUP BY hour

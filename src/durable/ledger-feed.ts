@@ -1,7 +1,16 @@
 import { MEASURES } from "../domain/measures.ts";
 import type { TotalsRow } from "../domain/minute-totals.ts";
-import { LEDGER_LEASE_MARGIN_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, type VersionRow } from "../domain/version-map.ts";
+import { HOUR_MS } from "../domain/time.ts";
+import {
+  LEDGER_KEEP_MS,
+  LEDGER_LEASE_MARGIN_MS,
+  LEDGER_LEASE_MS,
+  type VersionCursor,
+  type VersionDelta,
+  type VersionRow,
+} from "../domain/version-map.ts";
 import { dataVersion, tierMarks } from "./apply.ts";
+import { hourTotalsSince } from "./hour-totals.ts";
 
 /**
  * Keeps the tenant-region object's version ledger (version-ledger.ts) caught up. A 304 is
@@ -167,7 +176,10 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     hours = page("hour", after?.table === "hour" ? after : undefined, budget);
     if (hours.length === budget) next = cursor("hour", hours);
   }
-  const { prunedMinute, prunedVersion } = tierMarks(sql);
+  const { prunedMinute, prunedVersion, hourTotalsFrom } = tierMarks(sql);
+  // Hour totals go whole in a walk's first page, read in the turn that fixes `upto`: every row
+  // written up to it (within the window the ledger keeps), before the hour versions they match.
+  const keepFrom = Math.floor((Date.now() - LEDGER_KEEP_MS) / HOUR_MS);
   return {
     through: upto,
     minutes,
@@ -175,6 +187,7 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     prunedMinute,
     prunedVersion,
     totals: minuteTotals(sql, minutes, prunedMinute),
+    ...(after ? {} : { hourTotals: hourTotalsSince(sql, since, upto, keepFrom), hourTotalsFrom }),
     ...(next ? { next } : {}),
   };
 }

@@ -124,6 +124,22 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
     SELECT 'pruned_version', coalesce((SELECT value FROM meta WHERE key = 'data_version'), '0')
     WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'pruned_minute');
   `,
+  // v10: totals of the hours flushed to D1, as D1 holds them, each with the hour version it
+  // reflects: the version ledger answers headline hourly reads from a copy (hour-totals.ts).
+  // Hours an object pruned before this release are only in D1: the copy starts after them.
+  `
+  CREATE TABLE hour_total (hour INTEGER PRIMARY KEY, v INTEGER NOT NULL, seq INTEGER NOT NULL, ${MEASURE_COLS}) WITHOUT ROWID;
+  CREATE INDEX hour_total_by_seq ON hour_total (seq);
+  INSERT INTO meta (key, value)
+    SELECT 'hour_totals_from', CAST((CAST(value AS INTEGER) + 59) / 60 AS TEXT) FROM meta WHERE key = 'pruned_minute';
+  INSERT INTO hour_total (hour, v, seq, ${MEASURES.join(", ")})
+    SELECT h, coalesce((SELECT max(version) FROM version_hour WHERE hour = h), 0),
+      coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'data_version'), 0), ${MEASURES.join(", ")}
+    FROM (SELECT minute / 60 AS h, ${MEASURES.map((m) => `sum(${m}) AS ${m}`).join(", ")} FROM rollup_minute_total
+      WHERE minute >= 60 * coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'hour_totals_from'), 0)
+        AND minute < 60 * coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'flushed_hour'), 0)
+      GROUP BY h);
+  `,
 ];
 
 /** Runs the pending entries of a versioned migration list (this object's by default; AuditObject has its own). */

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { answerFromTotals, answersFromTotals, HourTotals } from "../domain/hour-totals.ts";
 import { MinuteTotals, type ReplicaAnswer } from "../domain/minute-totals.ts";
 import type { AggregateQuery, VersionQuery } from "../domain/query.ts";
 import { HOUR_MS } from "../domain/time.ts";
@@ -38,6 +39,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
   private readonly map = new VersionMap();
   /** The object's per-minute totals, told with the versions (minute-totals.ts). */
   private readonly totals = new MinuteTotals();
+  /** The object's totals of the hours in D1, told with the versions (hour-totals.ts). */
+  private readonly hourTotals = new HourTotals();
   /** The object's data version as of the last sync: the next one pulls what changed after it. */
   private synced = 0;
   private leaseUntil = 0;
@@ -77,12 +80,13 @@ export class VersionLedgerObject extends DurableObject<Env> {
   }
 
   /**
-   * An unfiltered, ungrouped 1m or 5m series, answered as the object would (same rows, version,
-   * ETag and scan count) without queueing behind its commits; null for any read it does not
-   * hold (the edge then asks the object). Under the same lease as a version: never behind a 202.
+   * An unfiltered, ungrouped series at any granularity, answered as the object would (same rows,
+   * version and ETag) without queueing behind its commits or waiting for D1; null for any read
+   * it does not hold (the edge then asks the object). Under the same lease as a version: never
+   * behind a 202.
    */
   async aggregate(part: LedgerPartition, q: AggregateQuery): Promise<ReplicaAnswer | null> {
-    if (!MinuteTotals.answers(q)) return null;
+    if (!answersFromTotals(q)) return null;
     const entered = performance.now();
     await this.leased(part);
     this.trim();
@@ -90,7 +94,10 @@ export class VersionLedgerObject extends DurableObject<Env> {
     if (v === null) return null;
     const early = revalidated(q.revalidate, v);
     if (early) return early;
-    const answer = this.totals.answer(q, (m) => this.map.minuteVersion(m));
+    const answer = answerFromTotals(q, this.totals, this.hourTotals, {
+      minute: (m) => this.map.minuteVersion(m),
+      hour: (h) => this.map.hourVersion(h),
+    });
     if (answer === null) return null;
     if (answer.kind === "limit_exceeded") return { kind: "limit_exceeded", maxRows: q.maxRows };
     const { packed, scanned } = answer;
@@ -109,10 +116,10 @@ export class VersionLedgerObject extends DurableObject<Env> {
   }
 
   /** What the ledger holds (tests and stats). */
-  async held(part: LedgerPartition): Promise<{ through: number; minutes: number; hours: number; totals: number }> {
+  async held(part: LedgerPartition): Promise<{ through: number; minutes: number; hours: number; totals: number; hourTotals: number }> {
     await this.leased(part);
     this.trim();
-    return { through: this.map.through, ...this.map.size(), totals: this.totals.size() };
+    return { through: this.map.through, ...this.map.size(), totals: this.totals.size(), hourTotals: this.hourTotals.size() };
   }
 
   /**
@@ -157,15 +164,19 @@ export class VersionLedgerObject extends DurableObject<Env> {
     throw new Error("version ledger could not hold its lease");
   }
 
-  /** A send or a pulled page: its versions and, after its prune mark, its minute totals. */
+  /** A send or a pulled page: its versions, after its prune mark its minute totals, and its hour totals. */
   private take(delta: VersionDelta): void {
     this.map.apply(delta);
     this.totals.apply(delta.totals, delta.prunedMinute);
+    // Only a walk's first page carries hour totals; the others leave them as they are.
+    if (delta.hourTotals) this.hourTotals.apply(delta.hourTotals, delta.hourTotalsFrom);
   }
 
   /** Memory stays bounded by the window kept, not by the tenant's history. */
   private trim(): void {
-    this.map.keepFrom(Math.floor((Date.now() - LEDGER_KEEP_MS) / HOUR_MS));
+    const from = Math.floor((Date.now() - LEDGER_KEEP_MS) / HOUR_MS);
+    this.map.keepFrom(from);
+    this.hourTotals.keepFrom(from);
   }
 
   private sync(part: LedgerPartition): Promise<void> {

@@ -1,4 +1,5 @@
-import { MinuteTotals, type ReplicaAnswer, unpacked } from "../domain/minute-totals.ts";
+import { answersFromTotals } from "../domain/hour-totals.ts";
+import { type ReplicaAnswer, unpacked } from "../domain/minute-totals.ts";
 import type { AggregateQuery, AggregateResult } from "../domain/query.ts";
 import { withTimeout } from "../durable/ledger-feed.ts";
 import { versionLedgerStub } from "../storage/objects.ts";
@@ -7,13 +8,14 @@ import { versionLedgerStub } from "../storage/objects.ts";
 const REPLICA_TIMEOUT_MS = 1_000;
 
 /**
- * Headline minute series from the version ledger's copy of the object's minute totals
- * (domain/minute-totals.ts): the same answer as the object's, without waiting behind its commits.
- * Null whenever the ledger does not hold the read (any filter, group or sketch, a range before
- * the hot window) or cannot answer (not trusted yet, unreachable): the object answers then.
+ * Headline series from the version ledger's copies of the object's minute and hour totals
+ * (domain/minute-totals.ts, domain/hour-totals.ts): the same answer as the object's, without
+ * waiting behind its commits or for D1. Null whenever the ledger does not hold the read (any
+ * filter, group or sketch, a range it cannot cover) or cannot answer (not trusted yet,
+ * unreachable): the object answers then.
  */
 export async function fromReplica(env: Env, tenant: string, region: string, q: AggregateQuery): Promise<AggregateResult | null> {
-  if (!MinuteTotals.answers(q)) return null;
+  if (!answersFromTotals(q)) return null;
   const part = { tenant, region };
   try {
     // RPC types widen tuples to arrays; the answer is a ReplicaAnswer as the ledger built it.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { answerFromTotals, HourTotals } from "../../src/domain/hour-totals.ts";
 import { MEASURES } from "../../src/domain/measures.ts";
 import { MinuteTotals, type TotalsRow, unpack } from "../../src/domain/minute-totals.ts";
 import type { AggregateQuery } from "../../src/domain/query.ts";
@@ -18,8 +19,11 @@ const q = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}):
   providers: null,
   ...extra,
 });
+/** The copy's answer with no hour totals held: minutes only. */
+const answer = (t: MinuteTotals, query: AggregateQuery, versionOf: (m: number) => number) =>
+  answerFromTotals(query, t, new HourTotals(), { minute: versionOf, hour: () => 0 });
 const bets = (t: MinuteTotals, query: AggregateQuery) => {
-  const a = t.answer(query, ALL);
+  const a = answer(t, query, ALL);
   return a?.kind === "ok" ? unpack(a.packed).map((r) => [r.b, r.m?.bets]) : a;
 };
 
@@ -43,7 +47,7 @@ describe("MinuteTotals", () => {
       [1, 4],
       [2, 8],
     ]);
-    const read = t.answer(q(100, 120, { measures: ["bets"] }), ALL);
+    const read = answer(t, q(100, 120, { measures: ["bets"] }), ALL);
     // Only the measures read travel; unpacked, the others are zero, as in the object's rows.
     expect(read?.kind === "ok" && read.packed).toEqual({
       cols: ["bets"],
@@ -55,24 +59,26 @@ describe("MinuteTotals", () => {
     });
     expect(read?.kind === "ok" && unpack(read.packed)[0]?.m?.stake_r).toBe(0);
     expect(read?.kind === "ok" && read.scanned).toBe(4);
-    // A range far wider than the rows held walks the rows, not the minutes.
+    // A range far wider than the rows held.
     expect(bets(t, q(0, 1_000_000))).toEqual([
       [20, 3],
       [21, 4],
       [22, 8],
     ]);
-    expect(t.answer(q(100, 120, { maxRows: 3 }), ALL)).toEqual({ kind: "limit_exceeded" });
-    expect(t.answer(q(100, 120, { maxRows: 4 }), ALL)?.kind).toBe("ok");
+    expect(answer(t, q(100, 120, { maxRows: 3 }), ALL)).toEqual({ kind: "limit_exceeded" });
+    expect(answer(t, q(100, 120, { maxRows: 4 }), ALL)?.kind).toBe("ok");
   });
 
-  it("answers only unfiltered, ungrouped sums in sub-hour buckets", () => {
+  it("answers only unfiltered, ungrouped sums", () => {
     const t = new MinuteTotals();
     t.apply([row(100, 1, 1)], 0);
-    expect(t.answer(q(100, 120, { filters: { game_id: ["g1"] } }), ALL)).toBeNull();
-    expect(t.answer(q(100, 120, { groupBy: ["provider_id"] }), ALL)).toBeNull();
-    expect(t.answer(q(100, 120, { need: "actives" }), ALL)).toBeNull();
-    expect(t.answer(q(100, 120, { cells: true }), ALL)).toBeNull();
-    expect(t.answer(q(60, 120, { buckets: { kind: "fixed", originMin: 60, widthMin: 60 } }), ALL)).toBeNull();
+    expect(answer(t, q(100, 120, { filters: { game_id: ["g1"] } }), ALL)).toBeNull();
+    expect(answer(t, q(100, 120, { groupBy: ["provider_id"] }), ALL)).toBeNull();
+    expect(answer(t, q(100, 120, { need: "actives" }), ALL)).toBeNull();
+    expect(answer(t, q(100, 120, { cells: true }), ALL)).toBeNull();
+    // Hourly buckets too, from minutes while no hour totals are held.
+    const hourly = answer(t, q(60, 120, { buckets: { kind: "fixed", originMin: 60, widthMin: 60 } }), ALL);
+    expect(hourly?.kind === "ok" && hourly.packed.rows.map((r) => [r[0], r[1 + MEASURES.indexOf("bets")]])).toEqual([[0, 1]]);
   });
 
   it("drops pruned minutes, ignores late rows of them, and refuses ranges before the prune", () => {
@@ -81,7 +87,7 @@ describe("MinuteTotals", () => {
     // The late row for minute 100 holds the late event only: the prune went first.
     t.apply([row(100, 3, 50)], 150);
     expect(t.size()).toBe(1);
-    expect(t.answer(q(100, 300), ALL)).toBeNull();
+    expect(answer(t, q(100, 300), ALL)).toBeNull();
     expect(bets(t, q(150, 300))).toEqual([[10, 2]]);
     // An older send still naming an earlier prune cannot bring the minute back.
     t.apply([row(100, 4, 60)], 90);
@@ -95,15 +101,15 @@ describe("MinuteTotals", () => {
       [100, 4],
       [101, 5],
     ]);
-    expect(t.answer(q(100, 110), (m) => held.get(m) ?? 0)).toBeNull();
+    expect(answer(t, q(100, 110), (m) => held.get(m) ?? 0)).toBeNull();
     held.set(101, 6);
-    expect(t.answer(q(100, 110), (m) => held.get(m) ?? 0)?.kind).toBe("ok");
+    expect(answer(t, q(100, 110), (m) => held.get(m) ?? 0)?.kind).toBe("ok");
   });
 
   it("stops answering once a send comes without totals", () => {
     const t = new MinuteTotals();
     t.apply([row(100, 1, 1)], 0);
     t.apply(undefined, 0);
-    expect(t.answer(q(100, 120), ALL)).toBeNull();
+    expect(answer(t, q(100, 120), ALL)).toBeNull();
   });
 });
