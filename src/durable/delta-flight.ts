@@ -88,10 +88,12 @@ export async function flyDeltas(
   storage.transactionSync(() => {
     sql.exec("DELETE FROM outbox_delta WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(done));
     sql.exec("DELETE FROM meta WHERE key = 'delta_flight'");
-    // The hours' totals take what D1 took, in the transaction that marks it taken.
-    const landed = new Set(done);
-    const totals = rowsOf(deltas.filter((d) => landed.has(d.id))).totals;
-    if (totals.length) addHourTotals(sql, totals, flight.v ?? 0, nextVersion(sql));
+    // The hours' totals take what D1 took, in the transaction that marks it taken, and every
+    // hour that landed takes the flight's version (a flight of sketch deltas only moved it too).
+    const landed = deltas.filter((d) => done.includes(d.id));
+    const sums = new Map(rowsOf(landed).totals.map((r) => [r[0], r]));
+    const hours = [...new Set(landed.map((d) => d.hour))].map((h) => sums.get(h) ?? [h, ...MEASURES.map(() => 0)]);
+    if (hours.length) addHourTotals(sql, hours, flight.v ?? 0, nextVersion(sql));
   });
   return flight.ids.length === DELTAS_PER_FLIGHT;
 }

@@ -148,6 +148,26 @@ describe("hour totals in the version ledger", () => {
     expect(await expectSameAnswers()).toBeGreaterThan(20);
   });
 
+  it("answers again once late deltas over many old hours have landed in several flights", async () => {
+    // Over a thousand sealed deltas: flights of 500 split hours' cell deltas from their sketch
+    // deltas, and every hour that lands takes its flight's version, sketch deltas only or not.
+    const from = OLD - 18 * HOUR;
+    const late = generate(from, 18, 53, 1_500);
+    for (let k = 0; k < late.length; k += 500) await post(late.slice(k, k + 500));
+    expect(await fromLedger(from, from + 18 * HOUR)).toBeNull();
+    await housekeeping();
+    const flying = await runInDurableObject(writer(), (_i, state) =>
+      Number(state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM meta WHERE key = 'delta_flight'").one().n),
+    );
+    expect(flying).toBe(0);
+    const landed = await fromLedger(from, from + 18 * HOUR);
+    expect(landed?.kind).toBe("ok");
+    const rows = landed ? unpacked(landed) : null;
+    const stake = rows?.kind === "ok" ? rows.rows.reduce((s, row) => s + (row.m?.stake_r ?? 0), 0) : null;
+    expect(stake).toBe(reference(events, "stake", from, from + 18 * HOUR));
+    expect(await expectSameAnswers()).toBeGreaterThan(20);
+  });
+
   it("copies every hour's totals when it starts empty", async () => {
     await runInDurableObject(ledger(), (instance: VersionLedgerObject) => {
       Object.assign(instance, {
