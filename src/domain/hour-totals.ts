@@ -95,7 +95,9 @@ export function answerFromTotals(q: AggregateQuery, minutes: MinuteTotals, hours
     const lo = Math.max(q.fromMin, h * 60);
     const hi = Math.min(q.toMin, h * 60 + 60);
     const row = hours.get(h);
-    if (hourly && lo === h * 60 && hi === h * 60 + 60 && row && row.v === held.hour(h) && oneBucket(q.buckets, bucketOf, h)) {
+    // Before the object's first hour held, a row (a landed flight's) holds late deltas only.
+    const current = row && h >= hours.firstHour && row.v === held.hour(h);
+    if (hourly && lo === h * 60 && hi === h * 60 + 60 && current && oneBucket(q.buckets, bucketOf, h)) {
       if (++scanned > q.maxRows) return { kind: "limit_exceeded" };
       add(bucketOf(h * 60), row.m);
     } else if (lo >= minutes.prunedMinute) {

@@ -187,7 +187,7 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     prunedMinute,
     prunedVersion,
     totals: minuteTotals(sql, minutes, prunedMinute),
-    ...(after ? {} : { hourTotals: hourTotalsSince(sql, since, upto, keepFrom), hourTotalsFrom }),
+    ...(after ? {} : { hourTotals: hourTotalsSince(sql, since, upto, Math.max(keepFrom, hourTotalsFrom)), hourTotalsFrom }),
     ...(next ? { next } : {}),
   };
 }

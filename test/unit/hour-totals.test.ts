@@ -83,7 +83,9 @@ describe("hour totals copy", () => {
     expect(bets(answerFromTotals(hourly(180, 240), minutes, hours, held))).toEqual([]);
     expect(answerFromTotals(hourly(180, 300), minutes, hours, { ...held, hour: (h) => (h === 4 ? 7 : held.hour(h)) })).toBeNull();
     const late = new HourTotals();
-    late.apply([hourRow(5, 20, 21, 200)], 4);
+    // A row before the first hour held (an older object's landed late deltas) is never used.
+    late.apply([hourRow(3, 9, 30, 1), hourRow(5, 20, 21, 200)], 4);
+    expect(answerFromTotals(hourly(180, 240), minutes, late, { ...held, hour: (h) => (h === 3 ? 9 : held.hour(h)) })).toBeNull();
     expect(answerFromTotals(hourly(180, 360), minutes, late, held)).toBeNull();
     expect(bets(answerFromTotals(hourly(240, 360), minutes, late, held))).toEqual([[1, 200]]);
     // Until an object names its first hour, only the minutes answer.
