@@ -116,9 +116,14 @@ function writeOutbox(sql: SqlStorage, delta: ReturnType<typeof computeRollup>, v
     const hot = [...delta.cells.values(), ...delta.sketches.values(), ...delta.actives.values()].filter(
       (c) => c.minute >= prunedMinute && Math.floor(c.minute / 60) < flushedHour,
     );
-    const sums = new Map(totalsByKey(delta.cells.values(), (c) => Math.floor(c.minute / 60)).map((r) => [r[0], r]));
-    const rows = [...new Set(hot.map((c) => Math.floor(c.minute / 60)))].map((h) => sums.get(h) ?? [h, ...MEASURES.map(() => 0)]);
-    addHourTotals(sql, rows, version, version);
+    const sums = totalsByKey(delta.cells.values(), (c) => Math.floor(c.minute / 60));
+    addHourTotals(
+      sql,
+      hot.map((c) => Math.floor(c.minute / 60)),
+      sums,
+      version,
+      version,
+    );
   }
 }
 

@@ -90,10 +90,16 @@ export async function flyDeltas(
     sql.exec("DELETE FROM meta WHERE key = 'delta_flight'");
     // The hours' totals take what D1 took, in the transaction that marks it taken, and every
     // hour that landed takes the flight's version (a flight of sketch deltas only moved it too).
-    const landed = deltas.filter((d) => done.includes(d.id));
-    const sums = new Map(rowsOf(landed).totals.map((r) => [r[0], r]));
-    const hours = [...new Set(landed.map((d) => d.hour))].map((h) => sums.get(h) ?? [h, ...MEASURES.map(() => 0)]);
-    if (hours.length) addHourTotals(sql, hours, flight.v ?? 0, nextVersion(sql));
+    const taken = new Set(done);
+    const landed = deltas.filter((d) => taken.has(d.id));
+    if (landed.length)
+      addHourTotals(
+        sql,
+        landed.map((d) => d.hour),
+        rowsOf(landed).totals,
+        flight.v ?? 0,
+        nextVersion(sql),
+      );
   });
   return flight.ids.length === DELTAS_PER_FLIGHT;
 }

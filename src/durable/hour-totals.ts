@@ -40,10 +40,13 @@ export function writeFlushedHours(sql: SqlStorage, fromHour: number, toHour: num
 }
 
 /**
- * Adds [hour, ...measures] rows into the hours' totals and sets their version to `v`; `seq` is
- * the write's own data version. Hours without a row get one (an hour that had no data before).
+ * Adds the [hour, ...measures] sums into each of `hours` (zero for an hour without sums) and sets
+ * their version to `v`; `seq` is the write's own data version. Hours without a row get one (an
+ * hour that had no data before).
  */
-export function addHourTotals(sql: SqlStorage, rows: number[][], v: number, seq: number): void {
+export function addHourTotals(sql: SqlStorage, hours: Iterable<number>, sums: number[][], v: number, seq: number): void {
+  const byHour = new Map(sums.map((r) => [r[0], r]));
+  const rows = [...new Set(hours)].map((h) => byHour.get(h) ?? [h, ...MEASURES.map(() => 0)]);
   if (!rows.length) return;
   sql.exec(
     `INSERT INTO hour_total (hour, v, seq, ${COLS})
