@@ -1,6 +1,6 @@
 import { MEASURES } from "./measures.ts";
 import type { MinuteTotals, PackedRows, TotalsRow } from "./minute-totals.ts";
-import type { AggregateQuery, BucketGrid } from "./query.ts";
+import { type AggregateQuery, type BucketGrid, hourAligned, readsDayRows } from "./query.ts";
 
 /**
  * A copy of the object's hour totals (durable/hour-totals.ts): for each hour flushed to D1, every
@@ -76,13 +76,18 @@ export function answersFromTotals(q: AggregateQuery): boolean {
  */
 export function answerFromTotals(q: AggregateQuery, minutes: MinuteTotals, hours: HourTotals, held: HeldVersions): TotalsAnswer {
   if (!answersFromTotals(q) || !minutes.whole) return null;
-  const hourly = q.fromMin % 60 === 0 && !(q.buckets.kind === "fixed" && q.buckets.widthMin < 60);
+  const hourly = hourAligned(q);
   if (!hourly && q.fromMin < minutes.prunedMinute) return null;
   const bucketOf = bucketIndex(q.buckets);
   const cols = MEASURES.filter((m) => !q.measures?.length || q.measures.includes(m));
   const at = cols.map((m) => MEASURES.indexOf(m));
   const out = new Map<number, number[]>();
   let scanned = 0;
+  // Rows are counted as the object's D1 read counts them: one a day where it reads a day row.
+  const dayRows = readsDayRows(q);
+  const firstDay = Math.ceil(q.fromMin / 1440);
+  const endDay = Math.floor(q.toMin / 1440);
+  let countedDay = Number.NaN;
   const add = (b: number, m: readonly number[]) => {
     let sums = out.get(b);
     if (!sums) {
@@ -98,7 +103,10 @@ export function answerFromTotals(q: AggregateQuery, minutes: MinuteTotals, hours
     // Before the object's first hour held, a row (a landed flight's) holds late deltas only.
     const current = row && h >= hours.firstHour && row.v === held.hour(h);
     if (hourly && lo === h * 60 && hi === h * 60 + 60 && current && oneBucket(q.buckets, bucketOf, h)) {
-      if (++scanned > q.maxRows) return { kind: "limit_exceeded" };
+      const day = Math.floor(h / 24);
+      const inDayRow = dayRows && day >= firstDay && day < endDay;
+      if ((!inDayRow || day !== countedDay) && ++scanned > q.maxRows) return { kind: "limit_exceeded" };
+      if (inDayRow) countedDay = day;
       add(bucketOf(h * 60), row.m);
     } else if (lo >= minutes.prunedMinute) {
       for (let minute = lo; minute < hi; minute++) {

@@ -76,6 +76,30 @@ export type AggregateResult =
   /** Exact distinct counts need player sets, kept for the brand's late horizon. */
   | { kind: "outside_distinct_horizon"; fromMin: number };
 
+/**
+ * Whether the range and every bucket edge of `q` fall on UTC hours, so whole hour rows (D1's, the hourly active
+ * sets, the ledger's hour totals) can answer it. A zone whose offset is not a whole hour (or that
+ * changes offset off the hour) has day edges inside hours: only minutes answer it (SPEC §6).
+ */
+export function hourAligned(q: AggregateQuery): boolean {
+  const b = q.buckets;
+  if (q.fromMin % 60 !== 0 || q.toMin % 60 !== 0) return false;
+  if (b.kind === "fixed") return b.widthMin >= 60;
+  return b.offsets.every((o) => o.offsetMin % 60 === 0 && (o.untilMin === null || o.untilMin % 60 === 0));
+}
+
+/**
+ * Whether D1 answers the whole UTC days of `q` from its day rows (storage/aggregates.ts readHours): sums into UTC
+ * days, or into one bucket over the whole range. The version ledger counts its rows the same way.
+ */
+export function readsDayRows(q: AggregateQuery): boolean {
+  const b = q.buckets;
+  return (
+    q.need === "parts" &&
+    ((b.kind === "fixed" && b.widthMin >= q.toMin - q.fromMin) || (b.kind === "days" && b.offsets.every((o) => o.offsetMin === 0)))
+  );
+}
+
 /** Versions: which stored data a read depends on (ETags), limited to the caller's providers when scoped. */
 export interface VersionQuery {
   fromMin: number;

@@ -1,4 +1,4 @@
-import type { AggregateQuery, AggregateResult, VersionQuery } from "../domain/query.ts";
+import { type AggregateQuery, type AggregateResult, hourAligned, type VersionQuery } from "../domain/query.ts";
 import { MINUTE_MS } from "../domain/time.ts";
 import { revalidated } from "../query/etag.ts";
 import { aggregateSql, cellSql, collect, DIM_COLUMNS as DIMS, type Source, totalsOnly } from "../query/sql.ts";
@@ -27,7 +27,7 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   const early = revalidated(q.revalidate, v);
   if (early) return early;
   const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
-  const hourly = q.fromMin % 60 === 0 && !(q.buckets.kind === "fixed" && q.buckets.widthMin < 60);
+  const hourly = hourAligned(q);
   const clamp = (m: number) => Math.max(q.fromMin, Math.min(q.toMin, m));
   // D1 holds every hour before flushedHour; dirty hours are newer in the object.
   const split =
@@ -60,9 +60,14 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
       .toArray()
       .map((r) => ({ g: q.groupBy.map((_, k) => (r[`g${k}`] as string | null) ?? null), n: Number(r.n) }));
   }
+  // Late deltas not yet added to D1 in the hours it answers here: the answer reflects the events
+  // of its range before the first of them (the object's minutes hold late events at once).
+  const inD1 = "hour >= ?1 AND hour < ?2";
   const pending = sql
     .exec<{ h: number | null }>(
-      "SELECT min(h) AS h FROM (SELECT min(hour) AS h FROM outbox_delta UNION ALL SELECT min(hour) FROM outbox_cell UNION ALL SELECT min(hour) FROM outbox_sketch)",
+      `SELECT min(h) AS h FROM (SELECT min(hour) AS h FROM outbox_delta WHERE ${inD1} UNION ALL SELECT min(hour) FROM outbox_cell WHERE ${inD1} UNION ALL SELECT min(hour) FROM outbox_sketch WHERE ${inD1})`,
+      Math.floor(q.fromMin / 60),
+      Math.ceil(split / 60),
     )
     .one().h;
   let watermark = now;
@@ -81,7 +86,7 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
     stable = probe === null || older.landed;
     rows = [...rows, ...older.rows];
     rowsScanned += older.scanned;
-    // Late deltas not yet added to D1: its part reflects events before their hour only.
+    // Its part reflects events before the first such hour only.
     if (pending !== null) watermark = Math.min(watermark, pending * 60 * MINUTE_MS);
   }
   return {

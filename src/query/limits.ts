@@ -18,13 +18,13 @@ export function maxRowsScanned(env: { MAX_ROWS_SCANNED?: string }): number {
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_ROWS_SCANNED;
 }
 
-/** A read of 1m/5m buckets (or part-hour bounds) reaching before the object's hot window. */
+/** A read of 1m/5m buckets (or part-hour bounds or day edges) reaching before the object's hot window. */
 export const hotWindowOnly = (fromMin: number) =>
   new ApiError(
     400,
     "outside_minute_tier",
     "Bad request",
-    "1m and 5m buckets, and bounds inside an hour, are served for the object's hot window only",
+    "1m and 5m buckets, bounds inside an hour and the days of a zone whose offset is not a whole hour are served for the object's hot window only",
     {
       errors: [
         {

@@ -25,7 +25,7 @@ export const RangeParams = {
 };
 
 export const WatermarkSchema = z.string().openapi({
-  description: "Every event ingested so far with occurred_at before this instant is reflected in the answer",
+  description: "Every event of the requested range ingested so far with occurred_at before this instant is reflected in the answer",
   example: "2026-11-22T10:15:00.000Z",
 });
 

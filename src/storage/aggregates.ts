@@ -1,5 +1,5 @@
 import { MEASURES } from "../domain/measures.ts";
-import type { AggregateQuery, AggregateRow } from "../domain/query.ts";
+import { type AggregateQuery, type AggregateRow, readsDayRows } from "../domain/query.ts";
 import { aggregateSql, collect, DIM_COLUMNS as DIMS, jsonDims as dimSel, totalsOnly } from "../query/sql.ts";
 import { DIMENSIONS } from "../schemas/events.ts";
 
@@ -120,10 +120,7 @@ export async function readHours(
   probe: number | null = null,
 ): Promise<{ rows: AggregateRow[]; scanned: number; landed: boolean } | null> {
   const totals = totalsOnly(q);
-  const byDay =
-    q.need === "parts" &&
-    ((q.buckets.kind === "fixed" && q.buckets.widthMin >= q.toMin - q.fromMin) ||
-      (q.buckets.kind === "days" && q.buckets.offsets.every((o) => o.offsetMin === 0)));
+  const byDay = readsDayRows(q);
   const firstDay = Math.ceil(fromMin / 1440);
   const endDay = Math.floor(toMin / 1440);
   const parts: [string, string, number, number][] = [];

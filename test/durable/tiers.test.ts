@@ -80,6 +80,31 @@ describe("rollup tiers", () => {
     expect(await oneMinute.json()).toMatchObject({ code: "outside_minute_tier", errors: [{ field: "from" }] });
   });
 
+  it("answers a slice ending inside an hour D1 holds from its minutes, and refuses one before the hot window", async () => {
+    const slice = (from: number, to: number) =>
+      call(`/v1/analytics/slice?metric=stake&dim=game_id&limit=100&from=${iso(from)}&to=${iso(to)}&filters=brand_id:brand-eu,region:EU`, {
+        headers: { authorization: `Bearer ${reader}` },
+      });
+    // RECENT's hours are in D1 and still in the object's minutes: half of one must not count whole.
+    const half = await slice(RECENT, RECENT + 90 * 60_000);
+    expect(half.status).toBe(200);
+    const items = ((await half.json()) as { items: { value_minor: number }[] }).items;
+    expect(items.reduce((s, i) => s + i.value_minor, 0)).toBe(reference(events, "stake", RECENT, RECENT + 90 * 60_000));
+    // OLD's minutes are pruned: D1's hours cannot split at half past.
+    const old = await slice(OLD, OLD + 90 * 60_000);
+    expect(old.status).toBe(400);
+    expect(await old.json()).toMatchObject({ code: "outside_minute_tier", errors: [{ field: "from" }] });
+    // Nor can hourly active sets split Kolkata's days (UTC+5:30), though they are kept for weeks.
+    const day = 24 * HOUR;
+    const midnight = Math.floor((OLD + 5.5 * HOUR) / day) * day - 5.5 * HOUR;
+    const kolkata = await call(
+      `/v1/analytics/timeseries?metric=dau&granularity=1d&from=${iso(midnight)}&to=${iso(midnight + day)}&timezone=Asia/Kolkata&filters=brand_id:brand-eu,region:EU`,
+      { headers: { authorization: `Bearer ${reader}` } },
+    );
+    expect(kolkata.status).toBe(400);
+    expect(await kolkata.json()).toMatchObject({ code: "outside_minute_tier" });
+  });
+
   it("sends a late event for a pruned hour through the outbox to D1 exactly once, moving that hour's ETag", async () => {
     const first = await hourly("stake", OLD, OLD + HOUR);
     const other = await hourly("stake", OLD + 2 * HOUR, OLD + 3 * HOUR);
@@ -91,6 +116,9 @@ describe("rollup tiers", () => {
     expect(pending.res.status).toBe(200);
     // Until the delta is in D1, the watermark says the hour is not complete.
     expect(Date.parse(pending.body.watermark)).toBeLessThanOrEqual(OLD);
+    // A range D1 answers without that hour is whole: its watermark is not held back by it.
+    const beside = await hourly("stake", OLD + 2 * HOUR, OLD + 3 * HOUR);
+    expect(Date.parse(beside.body.watermark)).toBeGreaterThan(Date.now() - 60_000);
     await housekeeping(Date.now());
     expect((await stub().stats()).tiers.d1.pending_deltas).toBe(0);
     const applied = await hourly("stake", OLD, OLD + HOUR, { "if-none-match": pending.res.headers.get("etag") ?? "" });

@@ -104,7 +104,7 @@ describe("hour totals copy", () => {
     ]);
   });
 
-  it("buckets local days like the object's SQL, and splits an hour whose offset changes inside it", () => {
+  it("buckets local days like the object's SQL, and leaves days with edges inside hours to the minutes", () => {
     // UTC+1 until minute 630, then UTC+1:30 (an offset change at half past).
     const grid: BucketGrid = {
       kind: "days",
@@ -117,15 +117,71 @@ describe("hour totals copy", () => {
     const of = bucketIndex(grid);
     expect([of(0), of(1379), of(1380), of(629), of(630), of(1350), of(1349)]).toEqual([0, 1, 1, 0, 0, 1, 0]);
     const minutes = new MinuteTotals();
-    minutes.apply([minuteRow(610, 5, 1), minuteRow(640, 6, 2)], 0);
+    // Hour 23's row differs from its minutes here only to show which of them answered.
+    minutes.apply([minuteRow(610, 5, 1), minuteRow(640, 6, 2), minuteRow(1400, 8, 7)], 0);
     const hours = new HourTotals();
     hours.apply([hourRow(10, 6, 7, 3), hourRow(23, 8, 9, 10)], 0);
     const held = versions({ 10: 6, 23: 8 });
-    // Hour 10 (minutes 600–659) holds the offset change: its minutes answer, not its row.
+    // Day edges at half past: the rows are never used (not even hour 23's, inside one day), as
+    // the object reads only minutes then; each minute falls in its own day.
     const a = answerFromTotals(hourly(0, 2880, { buckets: grid }), minutes, hours, held);
     expect(bets(a)).toEqual([
       [0, 3],
-      [1, 10],
+      [1, 7],
     ]);
+    expect(a?.kind === "ok" && a.scanned).toBe(3);
+    // Before the minutes held, such days cannot be answered (the object refuses them too).
+    const pruned = new MinuteTotals();
+    pruned.apply([minuteRow(1400, 8, 7)], 1380);
+    expect(answerFromTotals(hourly(0, 2880, { buckets: grid }), pruned, hours, held)).toBeNull();
+    // A whole-hour zone whose offset changes on the hour uses the rows.
+    const hourEdges: BucketGrid = {
+      kind: "days",
+      firstDay: 0,
+      offsets: [
+        { untilMin: 600, offsetMin: 60 },
+        { untilMin: null, offsetMin: 120 },
+      ],
+    };
+    const b = answerFromTotals(hourly(0, 2880, { buckets: hourEdges }), minutes, hours, held);
+    expect(a?.kind === "ok" && b?.kind === "ok" && b.scanned).toBe(2);
+  });
+
+  it("counts one row a whole UTC day, as D1 reads its day rows, and one an hour otherwise", () => {
+    const minutes = new MinuteTotals();
+    minutes.apply([], 5 * 1440);
+    const hours = new HourTotals();
+    // Three rows on day 1, two on day 2, one in the first hour of day 3.
+    hours.apply(
+      [25, 30, 47, 50, 60, 72].map((h) => hourRow(h, h, h, 1)),
+      0,
+    );
+    const held = versions(Object.fromEntries([25, 30, 47, 50, 60, 72].map((h) => [h, h])));
+    const utcDays: Partial<AggregateQuery> = { buckets: { kind: "days", firstDay: 1, offsets: [{ untilMin: null, offsetMin: 0 }] } };
+    const days = answerFromTotals(hourly(1440, 4 * 1440, utcDays), minutes, hours, held);
+    expect(bets(days)).toEqual([
+      [0, 3],
+      [1, 2],
+      [2, 1],
+    ]);
+    expect(days?.kind === "ok" && days.scanned).toBe(3);
+    // A range starting mid-day: that day's hours are rows of their own, as in D1.
+    const partDay = answerFromTotals(hourly(1440 + 5 * 60, 4 * 1440, utcDays), minutes, hours, held);
+    expect(partDay?.kind === "ok" && partDay.scanned).toBe(4);
+    // One bucket over the whole range: whole days count once too.
+    const total = answerFromTotals(
+      hourly(1440, 4 * 1440, { buckets: { kind: "fixed", originMin: 1440, widthMin: 3 * 1440 } }),
+      minutes,
+      hours,
+      held,
+    );
+    expect(total?.kind === "ok" && total.scanned).toBe(3);
+    // Local days (an offset) read hour rows in D1: one an hour here.
+    const berlin: Partial<AggregateQuery> = { buckets: { kind: "days", firstDay: 1, offsets: [{ untilMin: null, offsetMin: 60 }] } };
+    const local = answerFromTotals(hourly(1440, 4 * 1440, berlin), minutes, hours, held);
+    expect(local?.kind === "ok" && local.scanned).toBe(6);
+    // The limit applies to the count as D1 would make it.
+    expect(answerFromTotals(hourly(1440, 4 * 1440, { ...utcDays, maxRows: 3 }), minutes, hours, held)?.kind).toBe("ok");
+    expect(answerFromTotals(hourly(1440, 4 * 1440, { ...utcDays, maxRows: 2 }), minutes, hours, held)).toEqual({ kind: "limit_exceeded" });
   });
 });
