@@ -113,6 +113,10 @@ try {
       `/v1/analytics/timeseries?metric=ggr&granularity=5m&from=${iso(lastDay - k * 300_000)}&to=${iso(end - k * 300_000)}${f}`,
     timeseries_1h_30d: (k) =>
       `/v1/analytics/timeseries?metric=ggr&granularity=1h&from=${iso(start - k * HOUR)}&to=${iso(end - k * HOUR)}${f}`,
+    // No target: a provider's view (one provider_id, as a provider-scoped partner reads), which
+    // the ledger's unfiltered copies do not hold, so the object answers it between its commits.
+    timeseries_5m_1d_provider: (k) =>
+      `/v1/analytics/timeseries?metric=ggr&granularity=5m&from=${iso(lastDay - k * 300_000)}&to=${iso(end - k * 300_000)}${f},provider_id:prov_0`,
     slice_top50_30d: (k) =>
       `/v1/analytics/slice?metric=stake&dim=game_id&limit=50&from=${iso(start - k * HOUR)}&to=${iso(end - k * HOUR)}${f}`,
   };
