@@ -63,12 +63,25 @@ export function localDate(ms: number, tz: string): string {
   return new Date(ms + offsetAt(ms, tz)).toISOString().slice(0, 10);
 }
 
-/** The instant of local midnight starting the given date (YYYY-MM-DD) in a zone. */
+/**
+ * The first instant of the given local date (YYYY-MM-DD) in a zone: its midnight, or where clocks
+ * jump over midnight (America/Santiago, America/Havana in spring) the jump itself, so that day
+ * starts at 01:00 local.
+ */
 export function localMidnight(date: string, tz: string): number {
   const naive = Date.parse(`${date}T00:00:00Z`);
   let guess = naive - offsetAt(naive, tz);
   guess = naive - offsetAt(guess, tz);
-  return guess;
+  if (localDate(guess, tz) >= date) return guess;
+  // The guess is still on the day before (its midnight does not exist): find the jump to the minute.
+  let lo = guess;
+  let hi = guess + 3 * HOUR_MS;
+  while (hi - lo > MINUTE_MS) {
+    const mid = Math.floor((lo + hi) / 2 / MINUTE_MS) * MINUTE_MS;
+    if (localDate(mid, tz) < date) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /** Whether an instant is a bucket start of the granularity (in the zone, for 1d). */

@@ -92,14 +92,25 @@ export async function flyDeltas(
     // hour that landed takes the flight's version (a flight of sketch deltas only moved it too).
     const taken = new Set(done);
     const landed = deltas.filter((d) => taken.has(d.id));
-    if (landed.length)
-      addHourTotals(
-        sql,
-        landed.map((d) => d.hour),
-        rowsOf(landed).totals,
-        flight.v ?? 0,
-        nextVersion(sql),
-      );
+    if (!landed.length) return;
+    // An hour whose deltas did not all fit in this flight is not whole in D1 yet: its row takes
+    // no version (never current) until the flight with its last deltas lands.
+    const hours = [...new Set(landed.map((d) => d.hour))];
+    const waiting = new Set(
+      sql
+        .exec<{ hour: number }>(
+          "SELECT DISTINCT hour FROM outbox_delta WHERE hour IN (SELECT value FROM json_each(?))",
+          JSON.stringify(hours),
+        )
+        .toArray()
+        .map((r) => r.hour),
+    );
+    const { totals } = rowsOf(landed);
+    const seq = nextVersion(sql);
+    const whole = hours.filter((h) => !waiting.has(h));
+    const partial = hours.filter((h) => waiting.has(h));
+    addHourTotals(sql, whole, totals, flight.v ?? 0, seq);
+    addHourTotals(sql, partial, totals, -1, seq);
   });
   return flight.ids.length === DELTAS_PER_FLIGHT;
 }

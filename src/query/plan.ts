@@ -1,7 +1,7 @@
 import type { AuthContext } from "../auth/context.ts";
 import { authorizePartition } from "../auth/partition.ts";
 import { alignDown, type BucketPlan, isAligned, isTimeZone, localMidnight, planBuckets } from "../domain/buckets.ts";
-import { type Granularity, type MetricDef, metricDef, type ReadDimension } from "../domain/metrics.ts";
+import { type Granularity, type MetricDef, MONEY_PARTS, metricDef, type ReadDimension } from "../domain/metrics.ts";
 import type { StoredDimension } from "../domain/query.ts";
 import { parseInstant } from "../domain/time.ts";
 import { ApiError, badRequest, forbidden } from "../errors.ts";
@@ -114,7 +114,9 @@ export async function planRead(db: D1Database, auth: AuthContext, p: ReadParams)
     scope: auth.rowFilters,
     minCell: Math.max(auth.minCellSize, 0),
   };
-  if (metric.unit === "money_minor") resolveCurrency(plan, filters.currency);
+  // A ratio of money parts (rtp) is currency-free, but its parts must share one currency.
+  const moneyParts = (metric.parts ?? []).some((p) => MONEY_PARTS.has(p));
+  if (metric.unit === "money_minor" || moneyParts) resolveCurrency(plan, filters.currency, metric.unit !== "money_minor");
   return plan;
 }
 
@@ -149,13 +151,14 @@ function resolveRegion(auth: AuthContext, asked: string[] | undefined): string {
   return region;
 }
 
-/** SPEC §4: one `currency` filter value reports original amounts; several need group_by=currency. */
-function resolveCurrency(plan: ReadPlan, asked: string[] | undefined): void {
+/** SPEC §4: one `currency` filter value reports original amounts; several need group_by=currency (a ratio takes them converted). */
+function resolveCurrency(plan: ReadPlan, asked: string[] | undefined, ratio: boolean): void {
   if (plan.groupBy.includes("currency")) {
     plan.currencyMode = "original";
     return;
   }
-  if (asked && asked.length > 1)
+  // A ratio over several currencies is taken of their reporting-currency amounts.
+  if (asked && asked.length > 1 && !ratio)
     throw badRequest("several_currencies", "money in several currencies needs group_by=currency", [
       { field: "filters", code: "too_big", message: "one currency value, or group_by=currency", limit: 1 },
     ]);

@@ -5,6 +5,8 @@ import { HourTotals } from "../../src/domain/hour-totals.ts";
 import { MinuteTotals, type ReplicaAnswer, unpacked } from "../../src/domain/minute-totals.ts";
 import type { AggregateQuery, AggregateResult, BucketGrid } from "../../src/domain/query.ts";
 import { VersionMap } from "../../src/domain/version-map.ts";
+import { tierMarks } from "../../src/durable/apply.ts";
+import { flyDeltas } from "../../src/durable/delta-flight.ts";
 import { migrate } from "../../src/durable/migrations.ts";
 import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
 import { tenantRegionStub, versionLedgerStub } from "../../src/storage/objects.ts";
@@ -166,6 +168,28 @@ describe("hour totals in the version ledger", () => {
     const stake = rows?.kind === "ok" ? rows.rows.reduce((s, row) => s + (row.m?.stake_r ?? 0), 0) : null;
     expect(stake).toBe(reference(events, "stake", from, from + 18 * HOUR));
     expect(await expectSameAnswers()).toBeGreaterThan(20);
+  });
+
+  it("does not use an hour's row while some of its late deltas wait for a later flight", async () => {
+    const hour = OLD / HOUR - 30;
+    const late = generate(hour * HOUR, 1, 54, 1_500);
+    for (let k = 0; k < late.length; k += 500) await post(late.slice(k, k + 500));
+    const part = { tenant: PART.tenant, region: PART.region };
+    // One flight (at most 500 deltas), as an alarm that stops after it would leave things.
+    const rowV = await runInDurableObject(writer(), async (_i, state) => {
+      const sql = state.storage.sql;
+      const count = () => sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox_delta WHERE hour = ?", hour).one().n;
+      await flyDeltas(state.storage, env.AGG_EU, part, Date.now(), tierMarks(sql).flushedHour, async () => {});
+      expect(count()).toBeGreaterThan(0);
+      return sql.exec<{ v: number }>("SELECT v FROM hour_total WHERE hour = ?", hour).one().v;
+    });
+    expect(rowV).toBe(-1);
+    expect(await fromLedger(hour * HOUR, (hour + 1) * HOUR)).toBeNull();
+    await housekeeping();
+    const landed = await fromLedger(hour * HOUR, (hour + 1) * HOUR);
+    const rows = landed ? unpacked(landed) : null;
+    const stake = rows?.kind === "ok" ? rows.rows.reduce((sum, row) => sum + (row.m?.stake_r ?? 0), 0) : null;
+    expect(stake).toBe(reference(events, "stake", hour * HOUR, (hour + 1) * HOUR));
   });
 
   it("copies every hour's totals when it starts empty", async () => {

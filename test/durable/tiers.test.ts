@@ -1,3 +1,4 @@
+import type { D1Migration } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { archiveKey } from "../../src/durable/archive.ts";
@@ -139,6 +140,40 @@ describe("rollup tiers", () => {
     expect(await addDeltas(env.AGG_EU, "x-brand", [9_001], { cells: [row], sketches: [], totals: [] }, Date.now())).toBe("already_applied");
     const after = await env.AGG_EU.prepare("SELECT sum(stake_r) AS s FROM rollup_hour WHERE tenant = 'x-brand'").first<{ s: number }>();
     expect((after?.s ?? 0) - (before?.s ?? 0)).toBe(400);
+  });
+
+  it("backfills day rows for hours that reached D1 before the day tables existed", async () => {
+    const migration = (env as unknown as { TEST_AGG_MIGRATIONS: D1Migration[] }).TEST_AGG_MIGRATIONS.find((m) =>
+      m.name.startsWith("0004_"),
+    );
+    expect(migration).toBeDefined();
+    const day = 20_000;
+    const hour = (h: number, stake: number) => [
+      env.AGG_EU.prepare(
+        "INSERT INTO rollup_hour (tenant, hour, provider_id, game_id, method, currency, device, geo, bets, stake_r) VALUES ('x-days', ?, 'p', 'g', '', 'EUR', '', '', 1, ?)",
+      ).bind(h, stake),
+      env.AGG_EU.prepare("INSERT INTO rollup_hour_total (tenant, hour, bets, stake_r) VALUES ('x-days', ?, 1, ?)").bind(h, stake),
+    ];
+    await env.AGG_EU.batch([...hour(day * 24 + 1, 100), ...hour(day * 24 + 23, 50), ...hour((day + 1) * 24 + 2, 7)]);
+    // A day already rebuilt keeps its rows.
+    await env.AGG_EU.prepare("INSERT INTO rollup_day_total (tenant, day, bets, stake_r) VALUES ('x-days', ?, 9, 999)")
+      .bind(day + 1)
+      .run();
+    const run = () => env.AGG_EU.batch((migration?.queries ?? []).map((q) => env.AGG_EU.prepare(q)));
+    await run();
+    await run();
+    const days = (table: string) =>
+      env.AGG_EU.prepare(
+        `SELECT day, sum(bets) AS bets, sum(stake_r) AS stake FROM ${table} WHERE tenant = 'x-days' GROUP BY day ORDER BY day`,
+      ).all();
+    expect((await days("rollup_day")).results).toEqual([
+      { day, bets: 2, stake: 150 },
+      { day: day + 1, bets: 1, stake: 7 },
+    ]);
+    expect((await days("rollup_day_total")).results).toEqual([
+      { day, bets: 2, stake: 150 },
+      { day: day + 1, bets: 9, stake: 999 },
+    ]);
   });
 
   it("archives raw events to R2 by ingest hour past the hot window, and still dedupes them", async () => {

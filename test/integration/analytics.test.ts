@@ -93,6 +93,29 @@ describe("GET /v1/analytics/timeseries", () => {
     expect(usd).toBe(reference(events, "stake", T0, T0 + HOURS * HOUR, { currency: "USD" }));
   });
 
+  it("takes rtp of original amounts under one currency filter, and of converted ones over several", async () => {
+    const usd = await get(series("rtp", "1h", ",currency:USD"));
+    expect(usd.res.status).toBe(200);
+    for (const p of usd.body.series as Point[]) {
+      const start = Date.parse(p.ts);
+      const want = reference(events, "rtp", start, start + HOUR, { currency: "USD" });
+      if (want === null) expect(p.value).toBeNull();
+      else expect(p.value).toBeCloseTo(want as number, 9);
+    }
+    const both = await get(series("rtp", "1h", ",currency:USD|EUR"));
+    expect(both.res.status).toBe(200);
+    expect(both.body.currency).toBeUndefined();
+  });
+
+  it("refuses rtp over brands whose reporting currencies differ, unless grouped by brand", async () => {
+    const path = (extra: string) =>
+      `/v1/analytics/timeseries?metric=rtp&granularity=1h&from=${iso(T0)}&to=${iso(T0 + HOURS * HOUR)}&filters=brand_id:brand-eu|brand-uk,region:EU${extra}`;
+    const mixed = await get(path(""));
+    expect(mixed.res.status).toBe(400);
+    expect(mixed.body).toMatchObject({ code: "mixed_reporting_currencies", errors: [{ field: "group_by" }] });
+    expect((await get(path("&group_by=brand_id"))).res.status).toBe(200);
+  });
+
   it("pages groups with a cursor", async () => {
     const first = await get(series("bets", "1h", "&group_by=provider_id&limit=2"));
     expect((first.body.series as Point[]).length).toBe(2 * HOURS);

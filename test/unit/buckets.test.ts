@@ -16,6 +16,21 @@ describe("bucket plans", () => {
     expect(localMidnight("2026-10-26", tz) - (autumn.starts[0] ?? 0)).toBe(25 * 3_600_000);
   });
 
+  it("starts a day at the jump where clocks skip its midnight", () => {
+    // Chile skips 00:00–01:00 on 2025-09-07: that day starts at 01:00 −03 (04:00Z) and has 23 hours.
+    const tz = "America/Santiago";
+    const plan = planBuckets("1d", localMidnight("2025-09-06", tz), localMidnight("2025-09-09", tz), tz, 10);
+    expect(plan.starts.map((t) => new Date(t).toISOString())).toEqual([
+      "2025-09-06T04:00:00.000Z",
+      "2025-09-07T04:00:00.000Z",
+      "2025-09-08T03:00:00.000Z",
+    ]);
+    expect(isAligned(Date.parse("2025-09-07T04:00:00Z"), "1d", tz)).toBe(true);
+    // 03:00Z is 23:00 on the 6th: not a day start.
+    expect(isAligned(Date.parse("2025-09-07T03:00:00Z"), "1d", tz)).toBe(false);
+    expect(localMidnight("2025-03-09", "America/Havana")).toBe(Date.parse("2025-03-09T05:00:00Z"));
+  });
+
   it("finds each offset change to the minute", () => {
     const tz = "Europe/Berlin";
     const segs = offsetSegments(Date.parse("2026-03-20T00:00:00Z"), Date.parse("2026-04-05T00:00:00Z"), tz);
