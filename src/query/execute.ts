@@ -1,8 +1,8 @@
-import { localDayNumber, offsetSegments } from "../domain/buckets.ts";
+import { localDayNumber, localDaysBefore, offsetSegments } from "../domain/buckets.ts";
 import { emptyMeasures, MEASURES, type Measures } from "../domain/measures.ts";
 import { measuresOf, p95, partsOf, valueFromParts } from "../domain/metrics.ts";
 import type { AggregateQuery, BucketGrid, StoredDimension } from "../domain/query.ts";
-import { DAY_MS, MINUTE_MS } from "../domain/time.ts";
+import { MINUTE_MS } from "../domain/time.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
 import { distinctHorizonOnly, hotWindowOnly, rowsLimit } from "./limits.ts";
 import type { ReadPlan } from "./plan.ts";
@@ -157,7 +157,9 @@ export function aggregateQuery(plan: ReadPlan, stored: StoredDimension[], maxRow
   const from = plan.buckets.starts[0] ?? plan.buckets.end;
   const def = plan.metric;
   const windowDays = def.windowDays ?? 1;
-  const scanFrom = from - (windowDays - 1) * DAY_MS - (windowDays > 1 ? 2 * 3_600_000 : 0);
+  // A window metric reads the w − 1 local days before the first bucket too, and no more: its
+  // versions (and ETag) cover exactly the days its windows count.
+  const scanFrom = windowDays > 1 ? localDaysBefore(from, windowDays - 1, plan.timezone) : from;
   const need = def.kind === "percentile" ? (def.sketch ?? "ingest_lag") : def.kind.startsWith("distinct") ? "actives" : "parts";
   return {
     ...(need === "parts" ? { measures: measuresOf(def, plan.currencyMode) } : {}),

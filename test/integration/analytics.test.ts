@@ -205,6 +205,36 @@ describe("GET /v1/analytics/timeseries", () => {
     }
   });
 
+  it("moves a wau ETag for a late event inside its 7-day window only", async () => {
+    const DAY = 86_400_000;
+    // A closed day: every ingestion moves the current minute (ingest_lag_p95 is bucketed by ingested_at).
+    const day = Math.floor(T0 / DAY) * DAY;
+    const path = `/v1/analytics/timeseries?metric=wau&granularity=1d&from=${iso(day)}&to=${iso(day + DAY)}&filters=brand_id:brand-eu,region:EU`;
+    const active = (at: number, player: string) => {
+      const bet = generate(T0, 1, 77, 40).find((e) => e.event_type === "bet.placed") as Ev;
+      return {
+        ...bet,
+        event_id: crypto.randomUUID(),
+        occurred_at: iso(at),
+        player_id: player,
+        payload: { ...bet.payload, bet_id: crypto.randomUUID() },
+      };
+    };
+    const first = await get(path);
+    const before = (first.body.series as Point[])[0]?.value ?? 0;
+    // An hour before the window's first day: no bucket counts it, the tag stays.
+    const late = [active(day - 6 * DAY - HOUR, "p_wau_outside"), active(day - 6 * DAY + HOUR, "p_wau_inside")];
+    events.push(...late);
+    expect((await postBatch(producer, [late[0]])).status).toBe(202);
+    const outside = await get(path, reader, { "if-none-match": first.res.headers.get("etag") ?? "" });
+    expect(outside.res.status).toBe(304);
+    // An hour into it: a new player in the window.
+    expect((await postBatch(producer, [late[1]])).status).toBe(202);
+    const inside = await get(path, reader, { "if-none-match": first.res.headers.get("etag") ?? "" });
+    expect(inside.res.status).toBe(200);
+    expect((inside.body.series as Point[])[0]?.value).toBe(before + 1);
+  });
+
   it("refuses unaligned ranges, cross-region reads and too many buckets, naming the field and limit", async () => {
     const unaligned = await get(series("stake", "1h").replace(iso(T0), iso(T0 + 60_000)));
     expect(unaligned.res.status).toBe(400);

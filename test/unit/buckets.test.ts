@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAligned, localDate, localMidnight, offsetSegments, planBuckets } from "../../src/domain/buckets.ts";
+import { isAligned, localDate, localDaysBefore, localMidnight, offsetSegments, planBuckets } from "../../src/domain/buckets.ts";
 
 describe("bucket plans", () => {
   it("gives local days of 23 and 25 hours across DST changes", () => {
@@ -12,6 +12,8 @@ describe("bucket plans", () => {
       "2026-03-28T23:00:00.000Z",
       "2026-03-29T22:00:00.000Z",
     ]);
+    // Six local days back across the change: the window of a wau bucket starts at a local midnight.
+    expect(new Date(localDaysBefore(localMidnight("2026-03-31", tz), 6, tz)).toISOString()).toBe("2026-03-24T23:00:00.000Z");
     const autumn = planBuckets("1d", localMidnight("2026-10-25", tz), localMidnight("2026-10-26", tz), tz, 10);
     expect(localMidnight("2026-10-26", tz) - (autumn.starts[0] ?? 0)).toBe(25 * 3_600_000);
   });
