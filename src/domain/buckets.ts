@@ -140,11 +140,11 @@ export function offsetSegments(from: number, to: number, tz: string): { untilMin
   return out;
 }
 
-/** The local day number (days since 1970-01-01 in local time) of an instant. */
 /** The first instant of the local day `days` days before the one that starts at `dayStart`. */
 export function localDaysBefore(dayStart: number, days: number, tz: string): number {
   const date = localDate(dayStart, tz);
   return localMidnight(new Date(Date.parse(`${date}T00:00:00Z`) - days * DAY_MS).toISOString().slice(0, 10), tz);
 }
 
+/** The local day number (days since 1970-01-01 in local time) of an instant. */
 export const localDayNumber = (ms: number, tz: string): number => Math.floor((ms + offsetAt(ms, tz)) / DAY_MS);

@@ -24,9 +24,16 @@ export class HourTotals {
   /** The first hour the object holds rows for; none known yet: no hour before the minutes is answered. */
   private from = Number.POSITIVE_INFINITY;
 
-  /** A walk's first page: rows as [hour, v, seq, ...MEASURES], and the object's first hour held. */
-  apply(rows: TotalsRow[] | undefined, from: number | undefined): void {
+  /** Until told: no whole day counts as one D1 row (the count errs high, never low). */
+  private d1To = 0;
+
+  /**
+   * A walk's first page: rows as [hour, v, seq, ...MEASURES], the object's first hour held, and
+   * the hour up to which D1 answers its reads.
+   */
+  apply(rows: TotalsRow[] | undefined, from: number | undefined, d1Until?: number): void {
     if (from !== undefined) this.from = from;
+    if (d1Until !== undefined) this.d1To = d1Until;
     for (const r of rows ?? []) {
       const [hour, v, seq] = r;
       if (hour === undefined || v === undefined || seq === undefined) continue;
@@ -42,6 +49,10 @@ export class HourTotals {
 
   get firstHour(): number {
     return this.from;
+  }
+
+  get d1Until(): number {
+    return this.d1To;
   }
 
   get(hour: number): Readonly<HourRow> | undefined {
@@ -83,10 +94,11 @@ export function answerFromTotals(q: AggregateQuery, minutes: MinuteTotals, hours
   const at = cols.map((m) => MEASURES.indexOf(m));
   const out = new Map<number, number[]>();
   let scanned = 0;
-  // Rows are counted as the object's D1 read counts them: one a day where it reads a day row.
+  // Rows are counted as the object's D1 read counts them: one a day where it reads a day row
+  // (whole UTC days before the hour D1 answers up to).
   const dayRows = readsDayRows(q);
   const firstDay = Math.ceil(q.fromMin / 1440);
-  const endDay = Math.floor(q.toMin / 1440);
+  const endDay = Math.floor(Math.min(q.toMin, hours.d1Until * 60) / 1440);
   let countedDay = Number.NaN;
   const add = (b: number, m: readonly number[]) => {
     let sums = out.get(b);

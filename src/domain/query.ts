@@ -77,13 +77,14 @@ export type AggregateResult =
   | { kind: "outside_distinct_horizon"; fromMin: number };
 
 /**
- * Whether the range and every bucket edge of `q` fall on UTC hours, so whole hour rows (D1's, the hourly active
- * sets, the ledger's hour totals) can answer it. A zone whose offset is not a whole hour (or that
- * changes offset off the hour) has day edges inside hours: only minutes answer it (SPEC §6).
+ * Whether the start and every bucket edge of `q` fall on UTC hours, so whole hour rows (D1's, the
+ * hourly active sets, the ledger's hour totals) can answer its whole hours; a last part-hour (a
+ * slice to now) comes from minutes. A zone whose offset is not a whole hour (or that changes
+ * offset off the hour) has day edges inside hours: only minutes answer it (SPEC §6).
  */
 export function hourAligned(q: AggregateQuery): boolean {
   const b = q.buckets;
-  if (q.fromMin % 60 !== 0 || q.toMin % 60 !== 0) return false;
+  if (q.fromMin % 60 !== 0) return false;
   if (b.kind === "fixed") return b.widthMin >= 60;
   return b.offsets.every((o) => o.offsetMin % 60 === 0 && (o.untilMin === null || o.untilMin % 60 === 0));
 }

@@ -54,6 +54,11 @@ export interface VersionDelta {
    */
   hourTotals?: TotalsRow[];
   hourTotalsFrom?: number;
+  /**
+   * A walk's first page only: the hour up to which D1 answers the object's reads (its flushed
+   * hour, or its first dirty hour if earlier). The copy counts scanned rows as D1 does from it.
+   */
+  d1Until?: number;
   /** Set when more rows follow (a long history is sent in pages): ask again from here. */
   next?: VersionCursor;
 }

@@ -176,7 +176,8 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     hours = page("hour", after?.table === "hour" ? after : undefined, budget);
     if (hours.length === budget) next = cursor("hour", hours);
   }
-  const { prunedMinute, prunedVersion, hourTotalsFrom } = tierMarks(sql);
+  const { prunedMinute, prunedVersion, hourTotalsFrom, flushedHour } = tierMarks(sql);
+  const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
   // Hour totals go whole in a walk's first page, read in the turn that fixes `upto`: every row
   // written up to it (within the window the ledger keeps), before the hour versions they match.
   const keepFrom = Math.floor((Date.now() - LEDGER_KEEP_MS) / HOUR_MS);
@@ -187,7 +188,13 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     prunedMinute,
     prunedVersion,
     totals: minuteTotals(sql, minutes, prunedMinute),
-    ...(after ? {} : { hourTotals: hourTotalsSince(sql, since, upto, Math.max(keepFrom, hourTotalsFrom)), hourTotalsFrom }),
+    ...(after
+      ? {}
+      : {
+          hourTotals: hourTotalsSince(sql, since, upto, Math.max(keepFrom, hourTotalsFrom)),
+          hourTotalsFrom,
+          d1Until: Math.min(flushedHour, dirty ?? flushedHour),
+        }),
     ...(next ? { next } : {}),
   };
 }

@@ -29,10 +29,13 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
   const hourly = hourAligned(q);
   const clamp = (m: number) => Math.max(q.fromMin, Math.min(q.toMin, m));
+  // Hour rows answer whole hours only: a last part-hour needs its minutes.
+  const lastWhole = Math.floor(q.toMin / 60) * 60;
   // D1 holds every hour before flushedHour; dirty hours are newer in the object.
   const split =
-    hourly && d1 ? clamp(Math.min(marks.flushedHour * 60, (dirty ?? Number.POSITIVE_INFINITY) * 60)) : clamp(marks.prunedMinute);
-  if (q.fromMin < marks.prunedMinute && !hourly) return { kind: "outside_hot_window", hotFromMin: marks.prunedMinute };
+    hourly && d1 ? clamp(Math.min(marks.flushedHour * 60, (dirty ?? Number.POSITIVE_INFINITY) * 60, lastWhole)) : clamp(marks.prunedMinute);
+  if (q.fromMin < marks.prunedMinute && (!hourly || (lastWhole < q.toMin && lastWhole < marks.prunedMinute)))
+    return { kind: "outside_hot_window", hotFromMin: marks.prunedMinute };
 
   // Exact distinct players come from hourly active sets for older hours, minute ones after.
   const activeSplit = clamp(marks.prunedMinute);

@@ -169,7 +169,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
     this.map.apply(delta);
     this.totals.apply(delta.totals, delta.prunedMinute);
     // Only a walk's first page carries hour totals; the others leave them as they are.
-    if (delta.hourTotals) this.hourTotals.apply(delta.hourTotals, delta.hourTotalsFrom);
+    if (delta.hourTotals) this.hourTotals.apply(delta.hourTotals, delta.hourTotalsFrom, delta.d1Until);
   }
 
   /** Memory stays bounded by the window kept, not by the tenant's history. */

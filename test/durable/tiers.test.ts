@@ -91,6 +91,12 @@ describe("rollup tiers", () => {
     expect(half.status).toBe(200);
     const items = ((await half.json()) as { items: { value_minor: number }[] }).items;
     expect(items.reduce((s, i) => s + i.value_minor, 0)).toBe(reference(events, "stake", RECENT, RECENT + 90 * 60_000));
+    // From D1's hours into the minutes, ending inside an hour the object still holds: whole hours
+    // from D1, the last part-hour from minutes.
+    const across = await slice(OLD, RECENT + 30 * 60_000);
+    expect(across.status).toBe(200);
+    const all = ((await across.json()) as { items: { value_minor: number }[] }).items;
+    expect(all.reduce((s, i) => s + i.value_minor, 0)).toBe(reference(events, "stake", OLD, RECENT + 30 * 60_000));
     // OLD's minutes are pruned: D1's hours cannot split at half past.
     const old = await slice(OLD, OLD + 90 * 60_000);
     expect(old.status).toBe(400);

@@ -94,17 +94,30 @@ describe("GET /v1/analytics/timeseries", () => {
   });
 
   it("takes rtp of original amounts under one currency filter, and of converted ones over several", async () => {
-    const usd = await get(series("rtp", "1h", ",currency:USD"));
-    expect(usd.res.status).toBe(200);
-    for (const p of usd.body.series as Point[]) {
-      const start = Date.parse(p.ts);
-      const want = reference(events, "rtp", start, start + HOUR, { currency: "USD" });
-      if (want === null) expect(p.value).toBeNull();
-      else expect(p.value).toBeCloseTo(want as number, 9);
-    }
-    const both = await get(series("rtp", "1h", ",currency:USD|EUR"));
-    expect(both.res.status).toBe(200);
-    expect(both.body.currency).toBeUndefined();
+    // Two CHF bets at different rates, in an hour of their own: 100 → 50 at 1, 100 → 150 at 2.
+    const hour = T0 - 5 * HOUR;
+    const template = generate(T0, 1, 78, 40).find((e) => e.event_type === "bet.settled") as Ev;
+    const bet = (stake: number, win: number, rate: string, k: number) => ({
+      ...template,
+      event_id: crypto.randomUUID(),
+      occurred_at: iso(hour + k * 60_000),
+      fx_rate: rate,
+      payload: { ...template.payload, bet_id: crypto.randomUUID(), currency: "CHF", stake_minor: stake, win_minor: win },
+    });
+    const chf = [bet(100, 50, "1", 1), bet(100, 150, "2", 2)];
+    expect((await postBatch(producer, chf)).status).toBe(202);
+    events.push(...chf);
+    const rtp = async (filter: string) => {
+      const { res, body } = await get(
+        `/v1/analytics/timeseries?metric=rtp&granularity=1h&from=${iso(hour)}&to=${iso(hour + HOUR)}&filters=brand_id:brand-eu,region:EU${filter}`,
+      );
+      expect(res.status).toBe(200);
+      return (body.series as Point[])[0]?.value;
+    };
+    // In CHF: 200 won of 200 staked. Converted (EUR): 350 of 300.
+    expect(await rtp(",currency:CHF")).toBe(1);
+    expect(await rtp(",currency:CHF|USD")).toBeCloseTo(350 / 300, 9);
+    expect(await rtp("")).toBeCloseTo(350 / 300, 9);
   });
 
   it("refuses rtp over brands whose reporting currencies differ, unless grouped by brand", async () => {
@@ -261,7 +274,8 @@ describe("GET /v1/analytics/slice", () => {
     const items = body.items as { game_id: string | null; value_minor: number }[];
     expect(items).toHaveLength(3);
     const byGame = new Map<string, number>();
-    for (const e of events.filter((x) => x.event_type === "bet.settled" && Date.parse(x.occurred_at) < T0 + HOURS * HOUR)) {
+    const inRange = (x: Ev) => Date.parse(x.occurred_at) >= T0 && Date.parse(x.occurred_at) < T0 + HOURS * HOUR;
+    for (const e of events.filter((x) => x.event_type === "bet.settled" && inRange(x))) {
       const g = e.payload.game_id as string;
       byGame.set(
         g,

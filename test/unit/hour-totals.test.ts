@@ -152,9 +152,11 @@ describe("hour totals copy", () => {
     minutes.apply([], 5 * 1440);
     const hours = new HourTotals();
     // Three rows on day 1, two on day 2, one in the first hour of day 3.
+    // D1 answers through hour 96 (all of day 3).
     hours.apply(
       [25, 30, 47, 50, 60, 72].map((h) => hourRow(h, h, h, 1)),
       0,
+      96,
     );
     const held = versions(Object.fromEntries([25, 30, 47, 50, 60, 72].map((h) => [h, h])));
     const utcDays: Partial<AggregateQuery> = { buckets: { kind: "days", firstDay: 1, offsets: [{ untilMin: null, offsetMin: 0 }] } };
@@ -180,6 +182,11 @@ describe("hour totals copy", () => {
     const berlin: Partial<AggregateQuery> = { buckets: { kind: "days", firstDay: 1, offsets: [{ untilMin: null, offsetMin: 60 }] } };
     const local = answerFromTotals(hourly(1440, 4 * 1440, berlin), minutes, hours, held);
     expect(local?.kind === "ok" && local.scanned).toBe(6);
+    // A day D1 does not answer whole yet (a dirty hour, or not all flushed): its hours are rows.
+    hours.apply([], undefined, 60);
+    const partLast = answerFromTotals(hourly(1440, 4 * 1440, utcDays), minutes, hours, held);
+    expect(partLast?.kind === "ok" && partLast.scanned).toBe(1 + 2 + 1);
+    hours.apply([], undefined, 96);
     // The limit applies to the count as D1 would make it.
     expect(answerFromTotals(hourly(1440, 4 * 1440, { ...utcDays, maxRows: 3 }), minutes, hours, held)?.kind).toBe("ok");
     expect(answerFromTotals(hourly(1440, 4 * 1440, { ...utcDays, maxRows: 2 }), minutes, hours, held)).toEqual({ kind: "limit_exceeded" });
