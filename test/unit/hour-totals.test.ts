@@ -3,23 +3,14 @@ import { answerFromTotals, bucketIndex, type HeldVersions, HourTotals } from "..
 import { MEASURES } from "../../src/domain/measures.ts";
 import { MinuteTotals } from "../../src/domain/minute-totals.ts";
 import type { AggregateQuery, BucketGrid } from "../../src/domain/query.ts";
+import { sumsQuery } from "../helpers/queries.ts";
 
 /** Rows whose every measure is `n`: minutes [minute, v, ...], hours [hour, v, seq, ...]. */
 const minuteRow = (minute: number, v: number, n: number) => [minute, v, ...MEASURES.map(() => n)];
 const hourRow = (hour: number, v: number, seq: number, n: number) => [hour, v, seq, ...MEASURES.map(() => n)];
 const BETS = 1 + MEASURES.indexOf("bets");
 
-const hourly = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}): AggregateQuery => ({
-  fromMin,
-  toMin,
-  buckets: { kind: "fixed", originMin: fromMin, widthMin: 60 },
-  filters: {},
-  groupBy: [],
-  need: "parts",
-  maxRows: 1_000,
-  providers: null,
-  ...extra,
-});
+const hourly = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}) => sumsQuery(fromMin, toMin, 60, extra);
 
 /** Versions as a ledger holds them: every minute current, hours as given (0: no data). */
 const versions = (hours: Record<number, number>): HeldVersions => ({

@@ -3,22 +3,13 @@ import { answerFromTotals, HourTotals } from "../../src/domain/hour-totals.ts";
 import { MEASURES } from "../../src/domain/measures.ts";
 import { MinuteTotals, type TotalsRow, unpack } from "../../src/domain/minute-totals.ts";
 import type { AggregateQuery } from "../../src/domain/query.ts";
+import { sumsQuery } from "../helpers/queries.ts";
 
 /** A total row whose every measure is `n` (bets included). */
 const row = (minute: number, v: number, n: number): TotalsRow => [minute, v, ...MEASURES.map(() => n)];
 /** Versions that cover every total held. */
 const ALL = () => Number.POSITIVE_INFINITY;
-const q = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}): AggregateQuery => ({
-  fromMin,
-  toMin,
-  buckets: { kind: "fixed", originMin: fromMin, widthMin: 5 },
-  filters: {},
-  groupBy: [],
-  need: "parts",
-  maxRows: 1_000,
-  providers: null,
-  ...extra,
-});
+const q = (fromMin: number, toMin: number, extra: Partial<AggregateQuery> = {}) => sumsQuery(fromMin, toMin, 5, extra);
 /** The copy's answer with no hour totals held: minutes only. */
 const answer = (t: MinuteTotals, query: AggregateQuery, versionOf: (m: number) => number) =>
   answerFromTotals(query, t, new HourTotals(), { minute: versionOf, hour: () => 0 });
