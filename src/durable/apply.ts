@@ -127,6 +127,16 @@ function writeOutbox(sql: SqlStorage, delta: ReturnType<typeof computeRollup>, v
   }
 }
 
+/**
+ * The hour up to which the object's hourly reads take D1: its flushed hour, or its first dirty
+ * hour (a late event into a flushed hour still held in minutes) if earlier. The version ledger is
+ * told it, to count rows as those reads do.
+ */
+export function d1UntilHour(sql: SqlStorage, flushedHour: number): number {
+  const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
+  return Math.min(flushedHour, dirty ?? flushedHour);
+}
+
 /** The D1 tier holds every hour before flushedHour; minute rows before prunedMinute are gone. */
 export function tierMarks(sql: SqlStorage): {
   flushedHour: number;

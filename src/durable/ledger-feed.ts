@@ -9,7 +9,7 @@ import {
   type VersionDelta,
   type VersionRow,
 } from "../domain/version-map.ts";
-import { dataVersion, tierMarks } from "./apply.ts";
+import { d1UntilHour, dataVersion, tierMarks } from "./apply.ts";
 import { hourTotalsSince } from "./hour-totals.ts";
 
 /**
@@ -177,7 +177,6 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     if (hours.length === budget) next = cursor("hour", hours);
   }
   const { prunedMinute, prunedVersion, hourTotalsFrom, flushedHour } = tierMarks(sql);
-  const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
   // Hour totals go whole in a walk's first page, read in the turn that fixes `upto`: every row
   // written up to it (within the window the ledger keeps), before the hour versions they match.
   const keepFrom = Math.floor((Date.now() - LEDGER_KEEP_MS) / HOUR_MS);
@@ -193,7 +192,7 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
       : {
           hourTotals: hourTotalsSince(sql, since, upto, Math.max(keepFrom, hourTotalsFrom)),
           hourTotalsFrom,
-          d1Until: Math.min(flushedHour, dirty ?? flushedHour),
+          d1Until: d1UntilHour(sql, flushedHour),
         }),
     ...(next ? { next } : {}),
   };

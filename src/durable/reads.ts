@@ -3,7 +3,7 @@ import { MINUTE_MS } from "../domain/time.ts";
 import { revalidated } from "../query/etag.ts";
 import { aggregateSql, cellSql, collect, DIM_COLUMNS as DIMS, type Source, totalsOnly } from "../query/sql.ts";
 import { readHours } from "../storage/aggregates.ts";
-import { tierMarks } from "./apply.ts";
+import { d1UntilHour, tierMarks } from "./apply.ts";
 import { currentFlight, flightProbe } from "./delta-flight.ts";
 
 /**
@@ -26,14 +26,12 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   const v = version(sql, { fromMin: q.fromMin, toMin: q.toMin, providers: q.providers }, marks.prunedMinute);
   const early = revalidated(q.revalidate, v);
   if (early) return early;
-  const dirty = sql.exec<{ h: number | null }>("SELECT min(hour) AS h FROM outbox_hour").one().h;
   const hourly = hourAligned(q);
   const clamp = (m: number) => Math.max(q.fromMin, Math.min(q.toMin, m));
   // Hour rows answer whole hours only: a last part-hour needs its minutes.
   const lastWhole = Math.floor(q.toMin / 60) * 60;
   // D1 holds every hour before flushedHour; dirty hours are newer in the object.
-  const split =
-    hourly && d1 ? clamp(Math.min(marks.flushedHour * 60, (dirty ?? Number.POSITIVE_INFINITY) * 60, lastWhole)) : clamp(marks.prunedMinute);
+  const split = hourly && d1 ? clamp(Math.min(d1UntilHour(sql, marks.flushedHour) * 60, lastWhole)) : clamp(marks.prunedMinute);
   if (q.fromMin < marks.prunedMinute && (!hourly || (lastWhole < q.toMin && lastWhole < marks.prunedMinute)))
     return { kind: "outside_hot_window", hotFromMin: marks.prunedMinute };
 
