@@ -1,4 +1,5 @@
 import type { TotalsRow } from "./minute-totals.ts";
+import type { ProviderRow } from "./provider-totals.ts";
 import type { VersionQuery } from "./query.ts";
 
 /**
@@ -48,6 +49,11 @@ export interface VersionDelta {
    * the same turn as its version rows. Absent from objects of releases before the copy existed.
    */
   totals?: TotalsRow[];
+  /**
+   * The per-provider totals (provider-totals.ts) of the page's minute rows that name a provider,
+   * inside the hot window, one for each such row. Absent from objects of releases before the copy.
+   */
+  providerTotals?: ProviderRow[];
   /**
    * A walk's first page only: the rows of the object's hour totals (hour-totals.ts) written since
    * the walk's `since`, as [hour, v, seq, ...MEASURES], and the first hour the object holds them.
@@ -162,6 +168,11 @@ export class VersionMap {
   /** The highest version held for one minute, over every provider (0: none). */
   minuteVersion(minute: number): number {
     return this.minutes.get(minute)?.all ?? 0;
+  }
+
+  /** The version held for one minute and provider (0: none). */
+  minuteVersionOf(minute: number, provider: string): number {
+    return this.minutes.get(minute)?.by.get(provider) ?? 0;
   }
 
   /** The highest version held for one hour, over every provider (0: none). */

@@ -59,7 +59,16 @@ export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: n
     [...delta.cells.values()].map((c) => [c.minute, ...c.dims, ...MEASURES.map((m) => c.m[m])]),
     version,
   );
-  execRows(sql, S.UPSERT_MINUTE_TOTAL, [...totalsByKey(delta.cells.values(), (c) => c.minute)]);
+  execRows(
+    sql,
+    S.UPSERT_MINUTE_TOTAL,
+    totalsByKey(delta.cells.values(), (c) => c.minute),
+  );
+  execRows(
+    sql,
+    S.UPSERT_MINUTE_PROVIDER,
+    totalsByKey(delta.cells.values(), (c): [number, string] => [c.minute, c.dims[0] ?? ""]),
+  );
   execRows(
     sql,
     S.UPSERT_SKETCH,
@@ -188,15 +197,20 @@ export function nextVersion(sql: SqlStorage): number {
 }
 
 /** Cells summed over their dimensions per time key: rows of [key, ...measures] for the total tables. */
-export function totalsByKey<T extends { m: Record<string, number> }>(cells: Iterable<T>, keyOf: (c: T) => number): number[][] {
-  const out = new Map<number, number[]>();
+type Summed = { m: Record<string, number> };
+export function totalsByKey<T extends Summed>(cells: Iterable<T>, keyOf: (c: T) => number): number[][];
+export function totalsByKey<T extends Summed>(cells: Iterable<T>, keyOf: (c: T) => [number, string]): (number | string)[][];
+export function totalsByKey<T extends Summed>(cells: Iterable<T>, keyOf: (c: T) => number | [number, string]): (number | string)[][] {
+  const out = new Map<string, (number | string)[]>();
   for (const c of cells) {
     const k = keyOf(c);
-    const row = out.get(k) ?? [k, ...MEASURES.map(() => 0)];
+    const parts = Array.isArray(k) ? k : [k];
+    const id = parts.join("\u0001");
+    const row = out.get(id) ?? [...parts, ...MEASURES.map(() => 0)];
     MEASURES.forEach((m, i) => {
-      row[i + 1] = (row[i + 1] ?? 0) + (c.m[m] ?? 0);
+      row[i + parts.length] = Number(row[i + parts.length] ?? 0) + (c.m[m] ?? 0);
     });
-    out.set(k, row);
+    out.set(id, row);
   }
   return [...out.values()];
 }

@@ -62,7 +62,14 @@ export async function archiveAndPrune(
   const pruneBefore = Math.min(Math.floor(cutoff / HOUR_MS), marks.flushedHour, dirty ?? Number.POSITIVE_INFINITY) * 60;
   if (pruneBefore > marks.prunedMinute) {
     storage.transactionSync(() => {
-      for (const table of ["rollup_minute", "rollup_minute_total", "sketch_minute", "active_minute", "version_minute"])
+      for (const table of [
+        "rollup_minute",
+        "rollup_minute_total",
+        "rollup_minute_provider",
+        "sketch_minute",
+        "active_minute",
+        "version_minute",
+      ])
         sql.exec(`DELETE FROM ${table} WHERE minute < ?`, pruneBefore);
       setMeta(sql, "pruned_minute", pruneBefore);
       // What the prune covered, for the version ledger: later writes into these minutes are newer.

@@ -1,5 +1,6 @@
 import { MEASURES } from "../domain/measures.ts";
 import type { TotalsRow } from "../domain/minute-totals.ts";
+import type { ProviderRow } from "../domain/provider-totals.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import {
   LEDGER_KEEP_MS,
@@ -187,6 +188,7 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
     prunedMinute,
     prunedVersion,
     totals: minuteTotals(sql, minutes, prunedMinute),
+    providerTotals: providerTotals(sql, minutes, prunedMinute),
     ...(after
       ? {}
       : {
@@ -211,4 +213,23 @@ function minuteTotals(sql: SqlStorage, minutes: VersionRow[], prunedMinute: numb
     JSON.stringify(wanted),
   );
   return Array.from(rows.raw(), (r) => r.map(Number));
+}
+
+/**
+ * The per-provider totals of the page's minute rows that name a provider (from the hot window on),
+ * each with that row's version, read in the same turn: one key read a row. A row the object holds
+ * no sums for goes without measures, so the copy knows the version has none.
+ */
+function providerTotals(sql: SqlStorage, minutes: VersionRow[], prunedMinute: number): ProviderRow[] {
+  const wanted = minutes.filter((r) => r[1] !== "" && r[0] >= prunedMinute);
+  if (!wanted.length) return [];
+  const rows = sql.exec(
+    `SELECT j.value->>0 AS minute, j.value->>1 AS p, j.value->>2 AS v, t.minute IS NOT NULL AS has, ${MEASURES.map((m) => `t.${m}`).join(", ")}
+       FROM json_each(?) j LEFT JOIN rollup_minute_provider t ON t.minute = j.value->>0 AND t.provider_id = j.value->>1`,
+    JSON.stringify(wanted),
+  );
+  return Array.from(rows.raw(), ([minute, p, v, has, ...m]): ProviderRow => {
+    const head: [number, string, number] = [Number(minute), String(p), Number(v)];
+    return has ? [...head, ...m.map(Number)] : head;
+  });
 }

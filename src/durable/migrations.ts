@@ -140,6 +140,15 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
         AND minute < 60 * coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'flushed_hour'), 0)
       GROUP BY h);
   `,
+  // v11: per-minute totals by provider ('' for events without one), for reads filtered or grouped
+  // by provider only: one row a minute and provider instead of one per tuple, and the version
+  // ledger's provider copy (provider-totals.ts).
+  `
+  CREATE TABLE rollup_minute_provider (minute INTEGER NOT NULL, provider_id TEXT NOT NULL, ${MEASURE_COLS},
+    PRIMARY KEY (minute, provider_id)) WITHOUT ROWID;
+  INSERT INTO rollup_minute_provider SELECT minute, provider_id, ${MEASURES.map((m) => `sum(${m})`).join(", ")}
+    FROM rollup_minute GROUP BY minute, provider_id;
+  `,
 ];
 
 /** Runs the pending entries of a versioned migration list (this object's by default; AuditObject has its own). */

@@ -1,7 +1,7 @@
 import { type AggregateQuery, type AggregateResult, hourAligned, type VersionQuery } from "../domain/query.ts";
 import { MINUTE_MS } from "../domain/time.ts";
 import { revalidated } from "../query/etag.ts";
-import { aggregateSql, cellSql, collect, DIM_COLUMNS as DIMS, type Source, totalsOnly } from "../query/sql.ts";
+import { aggregateSql, cellSql, collect, DIM_COLUMNS as DIMS, providerOnly, type Source, totalsOnly } from "../query/sql.ts";
 import { readHours } from "../storage/aggregates.ts";
 import { d1UntilHour, tierMarks } from "./apply.ts";
 import { currentFlight, flightProbe } from "./delta-flight.ts";
@@ -103,9 +103,9 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   };
 }
 
-/** The minute table a read scans (per-minute totals for unfiltered, ungrouped sums). */
+/** The minute table a read scans (per-minute totals for unfiltered, ungrouped sums; per provider where only that dimension matters). */
 function minuteSource(q: AggregateQuery): string {
-  if (q.need === "parts") return totalsOnly(q) ? "rollup_minute_total" : "rollup_minute";
+  if (q.need === "parts") return totalsOnly(q) ? "rollup_minute_total" : providerOnly(q) ? "rollup_minute_provider" : "rollup_minute";
   return "sketch_minute";
 }
 

@@ -82,3 +82,7 @@ export const SEAL_SKETCHES = `INSERT INTO outbox_delta (hour, kind, row)
 export const UPSERT_MINUTE_TOTAL = `INSERT INTO rollup_minute_total (minute, ${MEASURES.join(", ")})
   SELECT value->>0, ${MEASURES.map((_, k) => `value->>${1 + k}`).join(", ")} FROM json_each(?) WHERE true
   ON CONFLICT (minute) DO UPDATE SET ${MEASURES.map((m) => `${m} = ${m} + excluded.${m}`).join(", ")}`;
+// [minute, provider_id, ...measures]: the batch's cells summed per minute and provider.
+export const UPSERT_MINUTE_PROVIDER = `INSERT INTO rollup_minute_provider (minute, provider_id, ${MEASURES.join(", ")})
+  SELECT value->>0, value->>1, ${MEASURES.map((_, k) => `value->>${2 + k}`).join(", ")} FROM json_each(?) WHERE true
+  ON CONFLICT (minute, provider_id) DO UPDATE SET ${MEASURES.map((m) => `${m} = ${m} + excluded.${m}`).join(", ")}`;

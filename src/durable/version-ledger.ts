@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { answerFromTotals, answersFromTotals, HourTotals } from "../domain/hour-totals.ts";
 import { MinuteTotals, type ReplicaAnswer } from "../domain/minute-totals.ts";
+import { answerFromProviderTotals, answersFromProviderTotals, ProviderTotals } from "../domain/provider-totals.ts";
 import type { AggregateQuery, VersionQuery } from "../domain/query.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { LEDGER_KEEP_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
@@ -41,6 +42,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
   private readonly totals = new MinuteTotals();
   /** The object's totals of the hours in D1, told with the versions (hour-totals.ts). */
   private readonly hourTotals = new HourTotals();
+  /** The object's per-minute totals by provider, told with the versions (provider-totals.ts). */
+  private readonly providerTotals = new ProviderTotals();
   /** The object's data version as of the last sync: the next one pulls what changed after it. */
   private synced = 0;
   private leaseUntil = 0;
@@ -86,7 +89,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
    * behind a 202.
    */
   async aggregate(part: LedgerPartition, q: AggregateQuery): Promise<ReplicaAnswer | null> {
-    if (!answersFromTotals(q)) return null;
+    const byProvider = answersFromProviderTotals(q);
+    if (!byProvider && !answersFromTotals(q)) return null;
     const entered = performance.now();
     await this.leased(part);
     this.trim();
@@ -94,10 +98,12 @@ export class VersionLedgerObject extends DurableObject<Env> {
     if (v === null) return null;
     const early = revalidated(q.revalidate, v);
     if (early) return early;
-    const answer = answerFromTotals(q, this.totals, this.hourTotals, {
-      minute: (m) => this.map.minuteVersion(m),
-      hour: (h) => this.map.hourVersion(h),
-    });
+    const answer = byProvider
+      ? answerFromProviderTotals(q, this.providerTotals, (m, p) => this.map.minuteVersionOf(m, p))
+      : answerFromTotals(q, this.totals, this.hourTotals, {
+          minute: (m) => this.map.minuteVersion(m),
+          hour: (h) => this.map.hourVersion(h),
+        });
     if (answer === null) return null;
     if (answer.kind === "limit_exceeded") return { kind: "limit_exceeded", maxRows: q.maxRows };
     const { packed, scanned } = answer;
@@ -116,10 +122,13 @@ export class VersionLedgerObject extends DurableObject<Env> {
   }
 
   /** What the ledger holds (tests and stats). */
-  async held(part: LedgerPartition): Promise<{ through: number; minutes: number; hours: number; totals: number; hourTotals: number }> {
+  async held(
+    part: LedgerPartition,
+  ): Promise<{ through: number; minutes: number; hours: number; totals: number; hourTotals: number; providerTotals: number }> {
     await this.leased(part);
     this.trim();
-    return { through: this.map.through, ...this.map.size(), totals: this.totals.size(), hourTotals: this.hourTotals.size() };
+    const copies = { totals: this.totals.size(), hourTotals: this.hourTotals.size(), providerTotals: this.providerTotals.size() };
+    return { through: this.map.through, ...this.map.size(), ...copies };
   }
 
   /**
@@ -168,6 +177,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
   private take(delta: VersionDelta): void {
     this.map.apply(delta);
     this.totals.apply(delta.totals, delta.prunedMinute);
+    this.providerTotals.apply(delta.providerTotals, delta.prunedMinute);
     // Only a walk's first page carries hour totals; the others leave them as they are.
     if (delta.hourTotals) this.hourTotals.apply(delta.hourTotals, delta.hourTotalsFrom, delta.d1Until);
   }

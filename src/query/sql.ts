@@ -14,6 +14,10 @@ export const jsonDims = (offset: number) => DIMENSIONS.map((_, k) => `value->>${
 /** Unfiltered, ungrouped sums read the total tables: one row a minute or hour instead of one per tuple. */
 export const totalsOnly = (q: AggregateQuery) => q.need === "parts" && q.groupBy.length === 0 && Object.keys(q.filters).length === 0;
 
+/** Sums filtered or grouped by provider only read the per-provider totals: one row a minute and provider. */
+export const providerOnly = (q: AggregateQuery) =>
+  q.need === "parts" && q.groupBy.every((d) => d === "provider_id") && Object.keys(q.filters).every((d) => d === "provider_id");
+
 export interface Source {
   /** A FROM item yielding `minute`, the dimension columns and the measure, bucket/n or player_id columns. */
   from: string;

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MinuteTotals, type ReplicaAnswer, unpacked } from "../../src/domain/minute-totals.ts";
-import type { AggregateQuery, AggregateResult } from "../../src/domain/query.ts";
+import type { AggregateQuery } from "../../src/domain/query.ts";
 import { VersionMap } from "../../src/domain/version-map.ts";
 import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
 import { tenantRegionStub, versionLedgerStub } from "../../src/storage/objects.ts";
@@ -10,6 +10,7 @@ import { generate, HOUR, reference } from "../helpers/analytics.ts";
 import { iso } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { runHousekeeping } from "../helpers/objects.ts";
+import { comparable, seeded } from "../helpers/queries.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
 const PART = { tenant: "brand-eu", region: "EU" };
@@ -20,24 +21,12 @@ const ledger = () => versionLedgerStub(env, PART);
 const minute = (ms: number) => Math.floor(ms / 60_000);
 let producer: string;
 
-/** What both must agree on: everything but the clock-driven watermark and the waits. */
-const comparable = (answer: unknown) => {
-  const a = answer as AggregateResult | null;
-  if (a?.kind !== "ok") return a;
-  const { watermark: _w, waits: _t, replicaMs: _r, ...rest } = a;
-  return { ...rest, rows: [...rest.rows].sort((x, y) => x.b - y.b) };
-};
-
 /**
  * The ledger's copy gives the object's own answer (rows, version, scan count, limits) to random
  * headline series over the hot window, with and without a revalidation in the same call.
  */
 async function expectSameAnswers(): Promise<void> {
-  let seed = 5;
-  const r = () => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return seed / 2 ** 32;
-  };
+  const r = seeded(5);
   const lo = minute(Date.now() - 40 * HOUR);
   const hi = minute(Date.now()) + 30;
   let answered = 0;

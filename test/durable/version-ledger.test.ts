@@ -10,6 +10,7 @@ import { generate, HOUR } from "../helpers/analytics.ts";
 import { iso } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { runHousekeeping } from "../helpers/objects.ts";
+import { seeded } from "../helpers/queries.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
 const PART = { tenant: "brand-eu", region: "EU" };
@@ -23,11 +24,7 @@ let producer: string;
 async function expectAgreement(): Promise<void> {
   const lo = Math.floor(OLD / 60_000) - 90;
   const hi = Math.floor(Date.now() / 60_000) + 90;
-  let seed = 11;
-  const r = () => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return seed / 2 ** 32;
-  };
+  const r = seeded(11);
   const scopes = [null, ["evolution"], ["netent", "pragmatic"], [""], []];
   for (let k = 0; k < 60; k++) {
     const a = lo + Math.floor(r() * (hi - lo));
