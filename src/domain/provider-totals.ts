@@ -13,8 +13,8 @@ import { type AggregateQuery, hourAligned } from "./query.ts";
  * for holds the row of the version the map holds. Sends may repeat or come out of order; a row
  * replaces the one held only if it is at least as new.
  *
- * Memory: a row is about 250 bytes (twenty measures). The copy keeps at most MAX_ROWS, the newest
- * minutes first: 48 h of 35 providers, or a day of 70. Older minutes go to the object.
+ * Memory: a row is about 300 bytes (twenty measures). The copy keeps at most MAX_ROWS, the newest
+ * minutes first (about 18 MB: 48 h of 20 providers, or a day of 40). Older minutes go to the object.
  */
 
 /**
@@ -23,11 +23,12 @@ import { type AggregateQuery, hourAligned } from "./query.ts";
  */
 export type ProviderRow = [number, string, number, ...number[]];
 
-export const PROVIDER_COPY_MAX_ROWS = 100_000;
+export const PROVIDER_COPY_MAX_ROWS = 60_000;
 
 interface Held {
   v: number;
-  m: Float64Array;
+  /** A plain array of doubles: smaller than a typed array this short (no separate buffer). */
+  m: number[];
 }
 
 export class ProviderTotals {
@@ -59,7 +60,7 @@ export class ProviderTotals {
       const held = at.get(provider);
       if (held && v < held.v) continue;
       if (!held) this.rows++;
-      at.set(provider, { v, m: Float64Array.from(m) });
+      at.set(provider, { v, m });
     }
     if (this.rows > this.maxRows) this.shed();
   }
