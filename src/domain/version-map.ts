@@ -35,6 +35,10 @@ export type VersionRow = [number, string, number];
 export interface VersionDelta {
   /** The object's data version when the rows were read: every change up to it is included. */
   through: number;
+  /** The walk's start: its pages hold every change after it, up to `through`, once the last is in. */
+  since?: number;
+  /** The object's data version when it read this page (above `through` if it committed during the walk). */
+  head?: number;
   minutes: VersionRow[];
   hours: VersionRow[];
   /**

@@ -140,7 +140,10 @@ async function raiseWithRetries(sink: LedgerSink, delta: VersionDelta): Promise<
   }
 }
 
-/** Rows a page carries at most (about 30 bytes each as JSON): far below an RPC message's limit. */
+/**
+ * Version rows a page carries at most (about 30 bytes each as JSON, with up to as many provider
+ * totals of about 100 bytes): a few MB, far below an RPC message's limit.
+ */
 export const PAGE_ROWS = 20_000;
 
 /**
@@ -183,6 +186,8 @@ export function versionDelta(sql: SqlStorage, since: number, after?: VersionCurs
   const keepFrom = Math.floor((Date.now() - LEDGER_KEEP_MS) / HOUR_MS);
   return {
     through: upto,
+    since,
+    head: dataVersion(sql),
     minutes,
     hours,
     prunedMinute,

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { Coverage } from "../domain/coverage.ts";
 import { answerFromTotals, answersFromTotals, HourTotals } from "../domain/hour-totals.ts";
 import { MinuteTotals, type ReplicaAnswer } from "../domain/minute-totals.ts";
 import { answerFromProviderTotals, answersFromProviderTotals, ProviderTotals } from "../domain/provider-totals.ts";
@@ -44,6 +45,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
   private readonly hourTotals = new HourTotals();
   /** The object's per-minute totals by provider, told with the versions (provider-totals.ts). */
   private readonly providerTotals = new ProviderTotals();
+  /** Which changes the copies hold with no gap: they answer only while that covers the map. */
+  private readonly coverage = new Coverage();
   /** The object's data version as of the last sync: the next one pulls what changed after it. */
   private synced = 0;
   private leaseUntil = 0;
@@ -94,6 +97,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
     const entered = performance.now();
     await this.leased(part);
     this.trim();
+    // A send landed ahead of an older one still on its way: the copies may lack its changes.
+    if (!this.coverage.covers(this.map.through)) return null;
     const v = this.map.version(q);
     if (v === null) return null;
     const early = revalidated(q.revalidate, v);
@@ -178,6 +183,8 @@ export class VersionLedgerObject extends DurableObject<Env> {
     this.map.apply(delta);
     this.totals.apply(delta.totals, delta.prunedMinute);
     this.providerTotals.apply(delta.providerTotals, delta.prunedMinute);
+    if (delta.head !== undefined) this.coverage.saw(delta.head);
+    if (!delta.next && delta.since !== undefined) this.coverage.add(delta.since, delta.through);
     // Only a walk's first page carries hour totals; the others leave them as they are.
     if (delta.hourTotals) this.hourTotals.apply(delta.hourTotals, delta.hourTotalsFrom, delta.d1Until);
   }
