@@ -314,7 +314,7 @@ try {
   const result = {
     bench: "reads",
     at: new Date().toISOString(),
-    topology: topology === "split" ? "split: ingest edge, read edge, objects, audit" : "single",
+    topology: topology === "split" ? "split: ingest edge, read edge, objects, audit, ledger" : "single",
     reads_via: readBase === readEdge.url ? "wrangler proxy" : "the read edge's own socket",
     data: {
       events: totalEvents,

@@ -7,8 +7,9 @@ import { ROOT, runWrangler, wranglerCommand } from "../../scripts/lib/admin-d1.t
  * A real `wrangler dev` (workerd with its embedded D1 and Durable Objects) on loopback, on its own
  * persistence directory so a benchmark never touches the demo's data. Topology "single" runs the
  * edge Worker and the objects in one workerd process (one thread: `npm start`'s shape);
- * "split" runs the tenant-region objects in a second process and the audit objects in a third
- * (each edge hosts the rate limiters of its clients), reached through wrangler's dev registry, as in
+ * "split" runs the tenant-region objects in a second process, the audit objects in a third and the
+ * version ledgers in a fourth (each edge hosts the rate limiters of its clients), reached through
+ * wrangler's dev registry, as in
  * production where the edge and the Durable Objects run on different machines.
  */
 export type Topology = "single" | "split";
@@ -27,7 +28,7 @@ export interface Edge {
 export interface DevServer extends Edge {
   /** Further edge processes (split topology), each with its own control-plane D1 and signing key. */
   edges: Edge[];
-  /** workerd processes, in start order: when split the audit objects', the tenant-region objects', then each edge's. */
+  /** workerd processes, in start order: when split the audit objects', the ledgers', the tenant-region objects', then each edge's. */
   workerdPids(): number[];
   stop(): Promise<void>;
 }
@@ -46,9 +47,11 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   // it), and the audit trail's D1 copy is the guard process's (its audit objects write audit_log).
   const targets: [string, string[], string[]][] = [[edgeState, edgeConfig, ["DB", "AGG_EU", "AGG_UK"]]];
   const auditState = join(persistTo, "audit");
+  const ledgerState = join(persistTo, "ledger");
   if (topology === "split") {
     targets.push([objectsState, ["-c", "bench/wrangler.objects.toml"], ["AGG_EU", "AGG_UK"]]);
     targets.push([auditState, ["-c", "bench/wrangler.audit.toml"], ["DB"]]);
+    targets.push([ledgerState, ["-c", "bench/wrangler.ledger.toml"], ["DB"]]);
   }
   const extra = topology === "split" ? Array.from({ length: extraEdges }, (_, k) => join(persistTo, `edge-${k + 1}`)) : [];
   for (const state of extra) targets.push([state, edgeConfig, ["DB"]]);
@@ -62,6 +65,7 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   const children: Child[] = [];
   if (topology === "split") {
     children.push(await startOne(port + 50, auditState, ["-c", "bench/wrangler.audit.toml", ...vars]));
+    children.push(await startOne(port + 51, ledgerState, ["-c", "bench/wrangler.ledger.toml", ...vars]));
     children.push(await startOne(port + 1, objectsState, ["-c", "bench/wrangler.objects.toml", ...vars]));
   }
   children.push(await startOne(port, edgeState, [...edgeConfig, ...vars]));
@@ -70,7 +74,7 @@ export async function startDevServer(port: number, persistTo: string, topology: 
   // Clients go through wrangler's proxy: straight to the Worker's own port measured slower for
   // 300 KB ingest bodies (9,032 events/s, p95 414 ms, 2026-12-01 19:56).
   let pids: number[] | undefined;
-  const edgeChildren = children.slice(topology === "split" ? 2 : 0);
+  const edgeChildren = children.slice(topology === "split" ? 3 : 0);
   const direct = (child: Child | undefined) => {
     let found: Promise<string> | undefined;
     return () => {
