@@ -27,7 +27,6 @@ export const PROVIDER_COPY_MAX_ROWS = 60_000;
 
 interface Held {
   v: number;
-  /** A plain array of doubles: smaller than a typed array this short (no separate buffer). */
   m: number[];
 }
 
@@ -50,7 +49,8 @@ export class ProviderTotals {
       return;
     }
     if (prunedMinute > this.floor) this.dropBefore(prunedMinute);
-    for (const [minute, provider, v, ...m] of rows) {
+    for (const row of rows) {
+      const [minute, provider, v] = row;
       if (minute < this.floor) continue;
       let at = this.minutes.get(minute);
       if (!at) {
@@ -60,7 +60,8 @@ export class ProviderTotals {
       const held = at.get(provider);
       if (held && v < held.v) continue;
       if (!held) this.rows++;
-      at.set(provider, { v, m });
+      // A slice is allocated to size; a rest element is not (about 300 bytes a row against 480).
+      at.set(provider, { v, m: row.slice(3) as number[] });
     }
     if (this.rows > this.maxRows) this.shed();
   }
