@@ -24,6 +24,8 @@ import { type AggregateQuery, hourAligned } from "./query.ts";
 export type ProviderRow = [number, string, number, ...number[]];
 
 export const PROVIDER_COPY_MAX_ROWS = 60_000;
+/** Minutes older than this (the object's default hot window) are left to the object. */
+export const PROVIDER_COPY_WINDOW_MIN = 48 * 60;
 
 interface Held {
   v: number;
@@ -43,12 +45,17 @@ export class ProviderTotals {
     this.maxRows = maxRows;
   }
 
-  apply(rows: ProviderRow[] | undefined, prunedMinute: number): void {
+  /**
+   * One send's rows, from the object's prune mark and from `keepFromMinute` on (by the clock: a
+   * history import's old minutes would only churn the copy's memory before their prune).
+   */
+  apply(rows: ProviderRow[] | undefined, prunedMinute: number, keepFromMinute = 0): void {
     if (rows === undefined) {
       this.complete = false;
       return;
     }
-    if (prunedMinute > this.floor) this.dropBefore(prunedMinute);
+    const from = Math.max(prunedMinute, keepFromMinute);
+    if (from > this.floor) this.dropBefore(from);
     for (const row of rows) {
       const [minute, provider, v] = row;
       if (minute < this.floor) continue;

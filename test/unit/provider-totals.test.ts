@@ -106,6 +106,10 @@ describe("the provider copy", () => {
     copy.apply([], 111);
     expect(copy.get(110, "netent")).toBeUndefined();
     expect(copy.size()).toBe(1);
+    // Minutes before the clock's window are dropped as a prune's are.
+    copy.apply([row(120, "netent", 3, 1)], 0, 112);
+    expect(copy.fromMinute).toBe(112);
+    expect(copy.get(111, "netent")).toBeUndefined();
     // A send without provider rows (an object of an older release): the copy answers nothing.
     copy.apply(undefined, 111);
     expect(answerFromProviderTotals(query({ fromMin: 111, toMin: 112 }), copy, held)).toBeNull();
