@@ -1,6 +1,6 @@
 import { MEASURES } from "../domain/measures.ts";
 import type { TotalsRow } from "../domain/minute-totals.ts";
-import type { ProviderRow } from "../domain/provider-totals.ts";
+import { PROVIDER_COPY_WINDOW_MIN, type ProviderRow } from "../domain/provider-totals.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import {
   LEDGER_KEEP_MS,
@@ -226,7 +226,9 @@ function minuteTotals(sql: SqlStorage, minutes: VersionRow[], prunedMinute: numb
  * no sums for goes without measures, so the copy knows the version has none.
  */
 function providerTotals(sql: SqlStorage, minutes: VersionRow[], prunedMinute: number): ProviderRow[] {
-  const wanted = minutes.filter((r) => r[1] !== "" && r[0] >= prunedMinute);
+  // Only the minutes the copy keeps (a history import's old ones would cross the RPC for nothing).
+  const from = Math.max(prunedMinute, Math.floor(Date.now() / 60_000) - PROVIDER_COPY_WINDOW_MIN);
+  const wanted = minutes.filter((r) => r[1] !== "" && r[0] >= from);
   if (!wanted.length) return [];
   const rows = sql.exec(
     `SELECT j.value->>0 AS minute, j.value->>1 AS p, j.value->>2 AS v, t.minute IS NOT NULL AS has, ${MEASURES.map((m) => `t.${m}`).join(", ")}
