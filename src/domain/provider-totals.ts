@@ -25,7 +25,10 @@ export type ProviderRow = [number, string, number, ...number[]];
 
 export const PROVIDER_COPY_MAX_ROWS = 60_000;
 /** Minutes older than this (the object's default hot window) are left to the object. */
-export const PROVIDER_COPY_WINDOW_MIN = 48 * 60;
+const PROVIDER_COPY_WINDOW_MIN = 48 * 60;
+
+/** The first minute the copy keeps by the clock: the feed sends nothing older, the ledger holds nothing older. */
+export const providerCopyFrom = (now: number): number => Math.floor(now / 60_000) - PROVIDER_COPY_WINDOW_MIN;
 
 interface Held {
   v: number;

@@ -1,6 +1,6 @@
 import { MEASURES } from "../domain/measures.ts";
 import type { TotalsRow } from "../domain/minute-totals.ts";
-import { PROVIDER_COPY_WINDOW_MIN, type ProviderRow } from "../domain/provider-totals.ts";
+import { type ProviderRow, providerCopyFrom } from "../domain/provider-totals.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import {
   LEDGER_KEEP_MS,
@@ -227,7 +227,7 @@ function minuteTotals(sql: SqlStorage, minutes: VersionRow[], prunedMinute: numb
  */
 function providerTotals(sql: SqlStorage, minutes: VersionRow[], prunedMinute: number): ProviderRow[] {
   // Only the minutes the copy keeps (a history import's old ones would cross the RPC for nothing).
-  const from = Math.max(prunedMinute, Math.floor(Date.now() / 60_000) - PROVIDER_COPY_WINDOW_MIN);
+  const from = Math.max(prunedMinute, providerCopyFrom(Date.now()));
   const wanted = minutes.filter((r) => r[1] !== "" && r[0] >= from);
   if (!wanted.length) return [];
   const rows = sql.exec(

@@ -2,12 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Coverage } from "../domain/coverage.ts";
 import { answerFromTotals, answersFromTotals, HourTotals } from "../domain/hour-totals.ts";
 import { MinuteTotals, type ReplicaAnswer } from "../domain/minute-totals.ts";
-import {
-  answerFromProviderTotals,
-  answersFromProviderTotals,
-  PROVIDER_COPY_WINDOW_MIN,
-  ProviderTotals,
-} from "../domain/provider-totals.ts";
+import { answerFromProviderTotals, answersFromProviderTotals, ProviderTotals, providerCopyFrom } from "../domain/provider-totals.ts";
 import type { AggregateQuery, VersionQuery } from "../domain/query.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { LEDGER_KEEP_MS, LEDGER_LEASE_MS, type VersionCursor, type VersionDelta, VersionMap } from "../domain/version-map.ts";
@@ -187,7 +182,7 @@ export class VersionLedgerObject extends DurableObject<Env> {
   private take(delta: VersionDelta): void {
     this.map.apply(delta);
     this.totals.apply(delta.totals, delta.prunedMinute);
-    this.providerTotals.apply(delta.providerTotals, delta.prunedMinute, Math.floor(Date.now() / 60_000) - PROVIDER_COPY_WINDOW_MIN);
+    this.providerTotals.apply(delta.providerTotals, delta.prunedMinute, providerCopyFrom(Date.now()));
     if (delta.head !== undefined) this.coverage.saw(delta.head);
     if (!delta.next && delta.since !== undefined) this.coverage.add(delta.since, delta.through);
     // Only a walk's first page carries hour totals; the others leave them as they are.

@@ -9,12 +9,12 @@ import { tierMarks } from "../../src/durable/apply.ts";
 import { flyDeltas } from "../../src/durable/delta-flight.ts";
 import { migrate } from "../../src/durable/migrations.ts";
 import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
-import { tenantRegionStub, versionLedgerStub } from "../../src/storage/objects.ts";
 import { DAY, type Ev, generate, HOUR, reference } from "../helpers/analytics.ts";
 import { iso } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { runHousekeeping } from "../helpers/objects.ts";
 import { seeded } from "../helpers/queries.ts";
+import { ledger, PART, writer } from "../helpers/replica.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
 /**
@@ -22,13 +22,10 @@ import { createTestClient, seedTenants } from "../helpers/tenants.ts";
  * come from the ledger with the object's own rows and version, through flushes, prunes, late
  * events into hours still held and into hours only D1 holds, and a ledger that starts empty.
  */
-const PART = { tenant: "brand-eu", region: "EU" };
 const NOW_HOUR = Math.floor(Date.now() / HOUR) * HOUR;
 const OLDER = NOW_HOUR - 20 * DAY;
 const OLD = NOW_HOUR - 72 * HOUR;
 const RECENT = NOW_HOUR - 5 * HOUR;
-const writer = () => tenantRegionStub(env, PART.tenant, PART.region);
-const ledger = () => versionLedgerStub(env, PART);
 const housekeeping = () => runHousekeeping(writer(), Date.now());
 let producer: string;
 const events: Ev[] = [];

@@ -1,5 +1,4 @@
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ReplicaAnswer, unpacked } from "../../src/domain/minute-totals.ts";
 import { ProviderTotals } from "../../src/domain/provider-totals.ts";
@@ -7,20 +6,16 @@ import type { AggregateQuery, BucketGrid } from "../../src/domain/query.ts";
 import { type VersionDelta, VersionMap } from "../../src/domain/version-map.ts";
 import { migrate } from "../../src/durable/migrations.ts";
 import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
-import { tenantRegionStub, versionLedgerStub } from "../../src/storage/objects.ts";
 import { generate, HOUR, reference } from "../helpers/analytics.ts";
 import { iso } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { runHousekeeping } from "../helpers/objects.ts";
 import { comparable, seeded } from "../helpers/queries.ts";
+import { ledger, minute, PART, writer } from "../helpers/replica.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
-const PART = { tenant: "brand-eu", region: "EU" };
 const OLD = Math.floor((Date.now() - 72 * HOUR) / HOUR) * HOUR;
 const RECENT = Math.floor((Date.now() - 5 * HOUR) / HOUR) * HOUR;
-const writer = () => tenantRegionStub(env, PART.tenant, PART.region);
-const ledger = () => versionLedgerStub(env, PART);
-const minute = (ms: number) => Math.floor(ms / 60_000);
 const PROVIDER_SETS = [["netent"], ["evolution"], ["netent", "pragmatic"], ["nobody"]];
 let producer: string;
 

@@ -1,23 +1,19 @@
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LEDGER_LEASE_MS, type VersionDelta, VersionMap } from "../../src/domain/version-map.ts";
 import { versionDelta } from "../../src/durable/ledger-feed.ts";
 import type { TenantRegionObject } from "../../src/durable/tenant-region.ts";
 import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
-import { tenantRegionStub, versionLedgerStub } from "../../src/storage/objects.ts";
 import { generate, HOUR } from "../helpers/analytics.ts";
 import { iso } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
 import { runHousekeeping } from "../helpers/objects.ts";
 import { seeded } from "../helpers/queries.ts";
+import { ledger, PART, writer } from "../helpers/replica.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
 
-const PART = { tenant: "brand-eu", region: "EU" };
 const OLD = Math.floor((Date.now() - 72 * HOUR) / HOUR) * HOUR;
 const RECENT = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR;
-const writer = () => tenantRegionStub(env, PART.tenant, PART.region);
-const ledger = () => versionLedgerStub(env, PART);
 let producer: string;
 
 /** The ledger and the object agree on the version of many ranges, aligned or not, in every provider scope. */
