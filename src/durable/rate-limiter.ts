@@ -5,9 +5,13 @@ import { DAY_SEC, dailyWindow, policyName, type RatePolicy, secondsToReset, type
  * One object per client (or per anonymous address): the single counter of its requests, so
  * counting is exact however many isolates serve the client. Windows are fixed and aligned to the
  * epoch; only allowed requests count, so a refused flood never pushes the next window back.
- * Counters are written through to storage so that a restarted object keeps its day's quota; the
- * writes are unconfirmed (allowUnconfirmed), so an answer never waits for its own disk write.
+ * Counters are written to storage so that a restarted object keeps its day's quota: the keys a
+ * request moved are collected and written together at most every PERSIST_MS (unconfirmed, so an
+ * answer never waits for a disk write). A busy client costs a few writes a second, not one a
+ * request (each is CPU on the edge's thread and a billed row write); a crash forgets at most the
+ * last PERSIST_MS of counts, which a restarted limiter then allows again.
  */
+export const PERSIST_MS = 250;
 
 export interface HitRequest {
   policy: RatePolicy;
@@ -40,6 +44,9 @@ interface Check {
 export class RateLimiterObject extends DurableObject<Env> {
   private readonly counters = new Map<string, { win: number; n: number }>();
   private hits = 0;
+  /** Keys changed since the last write, and the write's timer while one is due. */
+  private readonly dirty = new Set<string>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -129,9 +136,22 @@ export class RateLimiterObject extends DurableObject<Env> {
   }
 
   private persist(keys: string[]): void {
-    if (keys.length === 0) return;
-    const entries = Object.fromEntries(keys.map((k) => [k, this.counters.get(k)]));
-    void this.ctx.storage.put(entries, { allowUnconfirmed: true });
+    for (const k of keys) this.dirty.add(k);
+    if (this.dirty.size > 0) this.flushTimer ??= setTimeout(() => this.flush(), PERSIST_MS);
+  }
+
+  /** Writes the changed counters (a pruned one is already deleted: skipped). */
+  flush(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const entries = [...this.dirty].flatMap((k) => {
+      const c = this.counters.get(k);
+      return c ? [[k, c] as const] : [];
+    });
+    this.dirty.clear();
+    // put() takes at most 128 keys a call.
+    for (let k = 0; k < entries.length; k += 128)
+      void this.ctx.storage.put(Object.fromEntries(entries.slice(k, k + 128)), { allowUnconfirmed: true });
   }
 }
 

@@ -1,0 +1,66 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { RatePolicy } from "../../src/domain/rate-limit.ts";
+import { PERSIST_MS, RateLimiterObject } from "../../src/durable/rate-limiter.ts";
+
+// A daily quota of 5 requests and a brand window wide enough never to refuse.
+const POLICY: RatePolicy = { windows: [{ scope: "brand", limit: 1_000, windowSec: 60 }], daily: { requests: 5, rows: 0 } };
+const hit = (id: DurableObjectId, now: number) =>
+  env.RATE_LIMITER.get(id).hit({ policy: POLICY, brands: ["b1", "b2"], region: null, checkRows: false, now });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("rate limiter persistence", () => {
+  it("writes a burst's counters together, and a restarted limiter keeps the day's quota", async () => {
+    const id = env.RATE_LIMITER.idFromName("client:persist-burst");
+    const now = Date.now();
+    for (let k = 0; k < 3; k++) expect((await hit(id, now)).allowed).toBe(true);
+    // The writes wait for the burst: nothing is on disk until PERSIST_MS has passed.
+    const before = await runInDurableObject(env.RATE_LIMITER.get(id), (_i, state) => state.storage.list());
+    expect(before.size).toBe(0);
+    await sleep(PERSIST_MS + 100);
+    const stored = await runInDurableObject(env.RATE_LIMITER.get(id), async (_i, state) => {
+      const all = await state.storage.list<{ win: number; n: number }>();
+      // A new instance over the same storage, as after a restart, sees the three requests.
+      const restarted = new RateLimiterObject(state, env);
+      await state.blockConcurrencyWhile(async () => undefined);
+      const statuses = restarted.hit({ policy: POLICY, brands: ["b1"], region: null, checkRows: false, now }).statuses;
+      return { counts: Object.fromEntries([...all].map(([k, v]) => [k, v.n])), statuses };
+    });
+    expect(stored.counts).toEqual({ "daily:requests": 3, "brand:b1:60": 3, "brand:b2:60": 3 });
+    // Fourth request: one left of the day's five.
+    expect(stored.statuses.find((s) => s.name === "daily")?.remaining).toBe(1);
+  });
+
+  it("flush() writes at once, and counts made after it are written by the next one", async () => {
+    const id = env.RATE_LIMITER.idFromName("client:persist-flush");
+    const now = Date.now();
+    await hit(id, now);
+    const first = await runInDurableObject(env.RATE_LIMITER.get(id), async (instance: RateLimiterObject, state) => {
+      instance.flush();
+      return (await state.storage.get<{ n: number }>("daily:requests"))?.n;
+    });
+    expect(first).toBe(1);
+    await hit(id, now);
+    await sleep(PERSIST_MS + 100);
+    const second = await runInDurableObject(
+      env.RATE_LIMITER.get(id),
+      async (_i, state) => (await state.storage.get<{ n: number }>("daily:requests"))?.n,
+    );
+    expect(second).toBe(2);
+  });
+
+  it("refused requests are not counted, before or after a write", async () => {
+    const id = env.RATE_LIMITER.idFromName("client:persist-refused");
+    const now = Date.now();
+    const answers = [];
+    for (let k = 0; k < 8; k++) answers.push((await hit(id, now)).allowed);
+    expect(answers).toEqual([true, true, true, true, true, false, false, false]);
+    await sleep(PERSIST_MS + 100);
+    const n = await runInDurableObject(
+      env.RATE_LIMITER.get(id),
+      async (_i, state) => (await state.storage.get<{ n: number }>("daily:requests"))?.n,
+    );
+    expect(n).toBe(5);
+  });
+});
