@@ -3,7 +3,6 @@
 // collection) must not stall the reader's timings. Started by `startProducer`; run alone it
 // reads its settings from argv[2] (JSON) and talks to its parent over IPC.
 import { type ChildProcess, fork } from "node:child_process";
-import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import { TrafficGenerator } from "./events.ts";
 
@@ -26,12 +25,11 @@ export interface ProducerReport {
   commitMs: number[];
 }
 
-/** Forks the producer; resolves once its first batch is due. `nice` lowers its CPU priority. */
-export async function startProducer(settings: ProducerSettings, nice = 0) {
+/** Forks the producer; resolves once its first batch is due. */
+export async function startProducer(settings: ProducerSettings) {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [JSON.stringify(settings)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  if (nice && child.pid) setPriority(child.pid, nice);
   const next = (kind: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const onMessage = (m: Record<string, unknown>) => {
