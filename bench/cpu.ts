@@ -5,8 +5,7 @@
 // included, since they share it here). It is how a change to the edge's hot path is weighed.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { TrafficGenerator } from "./lib/events.ts";
-import { seedBench } from "./lib/seed.ts";
+import { seedRevalidation } from "./lib/revalidation.ts";
 import { cpuSecondsOf, startDevServer } from "./lib/server.ts";
 import { percentile, round } from "./lib/stats.ts";
 
@@ -19,33 +18,11 @@ const { values: a } = parseArgs({
 });
 const samples = Number(a.samples);
 const spacing = Number(a.spacing);
-const HOUR = 3_600_000;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 const server = await startDevServer(Number(a.port), `${process.env.BENCH_STATE_DIR ?? "bench/out"}/state-cpu-${Date.now()}`, "single");
 try {
-  const tokens = await seedBench(server, { producer: ["events:write"], analyst: ["analytics:read"] });
-  const base = await (server.direct?.() ?? Promise.resolve(server.url));
-  const now = Date.now();
-  const gen = new TrafficGenerator("bench-eu", "EU", 1_000, (k) => now - HOUR + k * 1_000, "c");
-  for (let k = 0; k < 4; k++) {
-    const res = await fetch(`${server.url}/v1/events:batch`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${tokens.producer}`, "content-type": "application/json" },
-      body: JSON.stringify(gen.batch(500, 0, [])),
-    });
-    if (res.status !== 202) throw new Error(`ingest: ${res.status} ${await res.text()}`);
-  }
-  const end = Math.floor(now / HOUR) * HOUR;
-  const path = `/v1/analytics/timeseries?metric=ggr&granularity=1h&from=${iso(end - 720 * HOUR)}&to=${iso(end)}&filters=brand_id:bench-eu,region:EU`;
-  const auth = { authorization: `Bearer ${tokens.analyst}` };
-  const first = await fetch(`${base}${path}`, { headers: auth });
-  await first.arrayBuffer();
-  const etag = first.headers.get("etag") ?? "";
-  const requests: Record<string, () => Promise<Response>> = {
-    health: () => fetch(`${base}/health`),
-    revalidation_304: () => fetch(`${base}${path}`, { headers: { ...auth, "if-none-match": etag } }),
-  };
+  const target = await seedRevalidation(server, "c");
+  const requests: Record<string, () => Promise<Response>> = { health: target.health, revalidation_304: target.revalidate };
   const pid = server.workerdPids()[0];
   const out: Record<string, { cpu_ms_per_request: number; p50: number; p95: number }> = {};
   for (const [name, send] of Object.entries(requests)) {

@@ -17,6 +17,15 @@ export function versionLedgerStub(env: Env, part: LedgerPartition): DurableObjec
   return partitionStub(env, env.VERSION_LEDGER as DurableObjectNamespace<VersionLedgerObject>, part.tenant, part.region);
 }
 
+/**
+ * Namespaces and ids are plain values, not I/O, so an isolate keeps them across requests: every
+ * read and 304 names the same few partitions, and deriving them again (a jurisdiction namespace,
+ * an id hashed from the name; locally a jurisdiction refused with a thrown error) cost about 0.1 ms
+ * of CPU a call here. Stubs are made per call: a stub belongs to the request that made it.
+ */
+const resolved = new WeakMap<object, Map<string, { ns: unknown; id: DurableObjectId }>>();
+const KEEP_IDS = 10_000;
+
 function partitionStub<T extends Rpc.DurableObjectBranded | undefined>(
   env: Env,
   namespace: DurableObjectNamespace<T>,
@@ -24,14 +33,26 @@ function partitionStub<T extends Rpc.DurableObjectBranded | undefined>(
   region: string,
 ): DurableObjectStub<T> {
   const placement = REGION_PLACEMENT[region] ?? {};
-  let ns = namespace;
-  if (placement.jurisdiction) {
-    try {
-      ns = ns.jurisdiction(placement.jurisdiction);
-    } catch (e) {
-      if (env.LOCAL_JURISDICTION_FALLBACK !== "true") throw e;
-    }
+  const name = partitionName(tenantId, region);
+  let byName = resolved.get(namespace);
+  if (!byName) {
+    byName = new Map();
+    resolved.set(namespace, byName);
   }
-  const id = ns.idFromName(partitionName(tenantId, region));
-  return placement.locationHint ? ns.get(id, { locationHint: placement.locationHint }) : ns.get(id);
+  let hit = byName.get(name) as { ns: DurableObjectNamespace<T>; id: DurableObjectId } | undefined;
+  if (!hit) {
+    let ns = namespace;
+    if (placement.jurisdiction) {
+      try {
+        ns = ns.jurisdiction(placement.jurisdiction);
+      } catch (e) {
+        if (env.LOCAL_JURISDICTION_FALLBACK !== "true") throw e;
+      }
+    }
+    hit = { ns, id: ns.idFromName(name) };
+    // Bounded by the partitions an isolate serves; a flood of names only restarts the map.
+    if (byName.size >= KEEP_IDS) byName.clear();
+    byName.set(name, hit);
+  }
+  return placement.locationHint ? hit.ns.get(hit.id, { locationHint: placement.locationHint }) : hit.ns.get(hit.id);
 }
