@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type CpuProfile, Inspector, summarise, workerInspectorUrl } from "./lib/profile.ts";
-import { seedRevalidation } from "./lib/revalidation.ts";
+import { INGEST_BATCH, seedRevalidation } from "./lib/revalidation.ts";
 import { startDevServer } from "./lib/server.ts";
 
 const { values: a } = parseArgs({
@@ -27,7 +27,6 @@ const what = a.what ?? "304";
 if (!["304", "health", "ingest"].includes(what)) throw new Error(`--what must be 304, health or ingest, got ${what}`);
 const requests = Number(a.requests);
 const intervalUs = Number(a.interval);
-const BATCH = 500;
 
 const server = await startDevServer(Number(a.port), `${process.env.BENCH_STATE_DIR ?? "bench/out"}/state-profile-${Date.now()}`, "single");
 try {
@@ -52,7 +51,7 @@ try {
   }
   const { profile } = (await inspector.call("Profiler.stop")) as { profile: CpuProfile };
   inspector.close();
-  const units = what === "ingest" ? requests * BATCH : requests;
+  const units = what === "ingest" ? requests * INGEST_BATCH : requests;
   const summary = summarise(profile, units, intervalUs * 2, Number(a.top));
   mkdirSync("bench/out", { recursive: true });
   const stamp = Date.now();

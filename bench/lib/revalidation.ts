@@ -4,12 +4,14 @@ import type { DevServer } from "./server.ts";
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Events in each batch `ingest()` posts. */
+export const INGEST_BATCH = 500;
 
 /**
  * What bench:cpu and bench:profile measure on one idle `wrangler dev`: a producer and an analyst,
  * 2,000 events in the last hour, and a 1h series over 30 days whose ETag the 304s send back.
- * `ingest()` posts one more batch of 500, units a second apart within the last hour, round and
- * round, so that a long series of batches never runs into the future.
+ * `ingest()` posts one more batch of INGEST_BATCH, units a second apart within the last hour,
+ * round and round, so that a long series of batches never runs into the future.
  */
 export async function seedRevalidation(server: DevServer, prefix: string) {
   const tokens = await seedBench(server, { producer: ["events:write"], analyst: ["analytics:read"] });
@@ -20,7 +22,7 @@ export async function seedRevalidation(server: DevServer, prefix: string) {
     fetch(`${server.url}/v1/events:batch`, {
       method: "POST",
       headers: { authorization: `Bearer ${tokens.producer}`, "content-type": "application/json" },
-      body: JSON.stringify(gen.batch(500, 0, [])),
+      body: JSON.stringify(gen.batch(INGEST_BATCH, 0, [])),
     });
   for (let k = 0; k < 4; k++) {
     const res = await ingest();
