@@ -1,3 +1,4 @@
+import { ACTIVE_EXTRA_DAYS } from "../domain/metrics.ts";
 import { HOUR_MS } from "../domain/time.ts";
 import { nextVersion, tierMarks } from "./apply.ts";
 import type { Partition } from "./flush.ts";
@@ -77,9 +78,11 @@ export async function archiveAndPrune(
       setMeta(sql, "pruned_version", nextVersion(sql));
     });
   }
-  // Hourly active players are kept for the late horizon; distinct reads before it are refused.
+  // Hourly active players are kept for the late horizon and one more distinct window (and a day
+  // for zone offsets), so that wau and mau can be read for every day a late event may still
+  // change; distinct reads before that are refused by name (reads.ts).
   const horizon = Number(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'late_horizon_days'").toArray()[0]?.value ?? 35);
-  const activeBefore = Math.floor((now - horizon * 24 * HOUR_MS) / HOUR_MS);
+  const activeBefore = Math.floor((now - (horizon + ACTIVE_EXTRA_DAYS) * 24 * HOUR_MS) / HOUR_MS);
   if (activeBefore > marks.activePrunedHour) {
     storage.transactionSync(() => {
       sql.exec("DELETE FROM active_hour WHERE hour < ?", activeBefore);

@@ -4,7 +4,7 @@ import { measuresOf, p95, partsOf, valueFromParts } from "../domain/metrics.ts";
 import type { AggregateQuery, BucketGrid, StoredDimension } from "../domain/query.ts";
 import { MINUTE_MS } from "../domain/time.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
-import { distinctHorizonOnly, hotWindowOnly, rowsLimit } from "./limits.ts";
+import { distinctHorizonOnly, groupsLimit, hotWindowOnly, maxGroups, rowsLimit } from "./limits.ts";
 import type { ReadPlan } from "./plan.ts";
 import { fromReplica } from "./replica.ts";
 
@@ -66,6 +66,7 @@ export async function executeRead(
   if (early && (early.kind === "not_modified" || early.kind === "unchanged")) return early;
   const results = answers.flatMap((a) => (a.kind === "ok" ? [a] : []));
   const groups = new Map<string, Accum>();
+  const groupCap = maxGroups(nb);
   const cells = new Map<string, number>();
   let watermark = Number.POSITIVE_INFINITY;
   let rowsScanned = 0;
@@ -90,6 +91,7 @@ export async function executeRead(
       const { g, key, byName } = groupOf(row.g);
       let acc = groups.get(key);
       if (!acc) {
+        if (groups.size >= groupCap) throw groupsLimit(groupCap);
         acc = { g, m: [], sk: [], n: [] };
         groups.set(key, acc);
       }

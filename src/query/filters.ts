@@ -13,9 +13,11 @@ export function parseFilters(text: string | undefined): Partial<Record<ReadDimen
       throw badRequest("invalid_filter", `unknown filter dimension in "${term}"`, [
         { field: "filters", code: "unknown_dimension", message: `expected one of ${READ_DIMENSIONS.join(", ")}` },
       ]);
-    if (values.some((v) => v.length === 0 || v.length > 64))
+    // As long as ingestion accepts the dimension's values (validate.ts): a stored id is always filterable.
+    const max = dim === "game_id" || dim === "provider_id" ? 128 : 64;
+    if (values.some((v) => v.length === 0 || v.length > max))
       throw badRequest("invalid_filter", `empty or over-long value in "${term}"`, [
-        { field: "filters", code: "invalid_value", message: "values are 1 to 64 characters", limit: 64 },
+        { field: "filters", code: "invalid_value", message: `${dim} values are 1 to ${max} characters`, limit: max },
       ]);
     if (out[dim])
       throw badRequest("invalid_filter", `dimension ${dim} given twice`, [

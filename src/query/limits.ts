@@ -1,3 +1,4 @@
+import { ACTIVE_EXTRA_DAYS } from "../domain/metrics.ts";
 import { MINUTE_MS } from "../domain/time.ts";
 import { ApiError } from "../errors.ts";
 
@@ -10,6 +11,16 @@ export const MAX_POINTS_PER_PAGE = 20_000;
 export const MAX_GROUPS_PER_PAGE = 100;
 export const DEFAULT_GROUPS_PER_PAGE = 20;
 export const MAX_SLICE_LIMIT = 100;
+/**
+ * Groups one read may evaluate, over all its pages: every page ranks all groups, so this (not the
+ * page size) bounds the work and memory of a grouped read.
+ */
+export const MAX_GROUPS = 10_000;
+/** Values (groups × buckets) one read evaluates before paging: the groups cap of a long series. */
+export const MAX_GROUP_POINTS = 1_000_000;
+
+/** The groups a read of `buckets` buckets may evaluate. */
+export const maxGroups = (buckets: number) => Math.max(1, Math.min(MAX_GROUPS, Math.floor(MAX_GROUP_POINTS / Math.max(1, buckets))));
 /** Stored rollup rows one request may read; `MAX_ROWS_SCANNED` in wrangler.toml overrides it. */
 export const DEFAULT_MAX_ROWS_SCANNED = 2_000_000;
 
@@ -49,8 +60,33 @@ export const rowsLimit = (max: number) =>
     },
   );
 
-/** An exact distinct count reaching before the brand's late horizon (player sets are kept that long). */
+/** An exact distinct count reaching before the players' active hours kept (the late horizon plus a mau window and a day). */
 export const distinctHorizonOnly = (fromMin: number) =>
-  new ApiError(400, "outside_distinct_horizon", "Bad request", "exact distinct counts are kept for the brand's late horizon", {
-    errors: [{ field: "from", code: "too_small", message: "within the late horizon", limit: new Date(fromMin * MINUTE_MS).toISOString() }],
-  });
+  new ApiError(
+    400,
+    "outside_distinct_horizon",
+    "Bad request",
+    `exact distinct counts are kept for the brand's late horizon plus ${ACTIVE_EXTRA_DAYS} days (a mau window and a day); a wau or mau bucket also reads the 6 or 29 days before it`,
+    {
+      errors: [
+        {
+          field: "from",
+          code: "too_small",
+          message: "distinct players are kept from this instant on",
+          limit: new Date(fromMin * MINUTE_MS).toISOString(),
+        },
+      ],
+    },
+  );
+
+/** A grouped read whose groups (over all pages) are more than one read evaluates. */
+export const groupsLimit = (max: number) =>
+  new ApiError(
+    400,
+    "too_many_groups",
+    "Bad request",
+    `this read has more than ${max} groups, the most one read of this many buckets evaluates (${MAX_GROUPS} groups, ${MAX_GROUP_POINTS} groups × buckets); filter the grouped dimensions, group by fewer or shorten the range`,
+    {
+      errors: [{ field: "group_by", code: "too_big", message: `at most ${max} groups for this range`, limit: max }],
+    },
+  );

@@ -26,7 +26,7 @@ export interface ReadPlan {
   currencyMode: "reporting" | "original";
   /** The one currency of every money value, when there is one. */
   currency?: string;
-  /** The caller's provider grant, when it has one (its ETags read only those providers' versions). */
+  /** The providers whose rows the answer reads: the caller's grant narrowed by its filter; null for all (its ETags read only those providers' versions). */
   providers: string[] | null;
   /** The caller's row-level filters, part of every ETag and cache key. */
   scope: Record<string, string[]>;
@@ -100,7 +100,6 @@ export async function planRead(db: D1Database, auth: AuthContext, p: ReadParams)
     if (scope && !scope.includes("*")) stored[d] = asked ? asked.filter((v) => scope.includes(v)) : scope;
     else if (asked) stored[d] = asked;
   }
-  const scopeProviders = auth.rowFilters.provider_id;
   const plan: ReadPlan = {
     metric,
     buckets,
@@ -110,7 +109,9 @@ export async function planRead(db: D1Database, auth: AuthContext, p: ReadParams)
     filters: stored,
     groupBy,
     currencyMode: "reporting",
-    providers: scopeProviders && !scopeProviders.includes("*") ? scopeProviders : null,
+    // The providers whose rows the answer reads (the caller's scope, narrowed by its filter): their
+    // versions alone make its ETag, so a late event for another provider leaves it alone.
+    providers: stored.provider_id ?? null,
     scope: auth.rowFilters,
     minCell: Math.max(auth.minCellSize, 0),
   };

@@ -63,8 +63,11 @@ export const TimeseriesSchema = z
 
 export const SliceItemSchema = z
   .looseObject({
-    value: z.number().nullable().optional(),
-    value_minor: z.number().int().optional(),
+    value: z.number().nullable().openapi({
+      description: "The metric's value over the range (SPEC §7); for a money metric the same integer as value_minor",
+      example: 1250000,
+    }),
+    value_minor: z.number().int().optional().openapi({ description: "Money metrics only: the value in minor units of `currency`" }),
     currency: z.string().optional(),
   })
   .openapi("SliceItem", { description: "One value of the sliced dimension (as a field) and its metric value" });

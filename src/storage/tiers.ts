@@ -3,6 +3,8 @@
  * raw-event archives, bound as AGG_<REGION> and ARCHIVE_<REGION>, created in the region's
  * jurisdiction. A region without its pair is a deployment error, reported as such.
  */
+import { ApiError } from "../errors.ts";
+
 export interface RegionTiers {
   agg: D1Database;
   archive: R2Bucket;
@@ -15,3 +17,22 @@ export function regionTiers(env: Env, region: string): RegionTiers {
   if (!agg || !archive) throw new Error(`region ${region} has no AGG_${region} / ARCHIVE_${region} bindings in wrangler.toml`);
   return { agg, archive };
 }
+
+/** Whether this deployment binds the region's tiers: without them nothing may enter its objects. */
+export function hasTiers(env: Env, region: string): boolean {
+  const bindings = env as unknown as Record<string, unknown>;
+  return bindings[`AGG_${region}`] !== undefined && bindings[`ARCHIVE_${region}`] !== undefined;
+}
+
+/**
+ * A brand may name a region this deployment does not serve yet (its D1 database and R2 bucket not
+ * bound): refused at the door, so that no event is accepted that the tiers could never take.
+ */
+export const regionNotDeployed = (region: string) =>
+  new ApiError(
+    503,
+    "region_not_deployed",
+    "Region not deployed",
+    `this deployment binds no tiers for region ${region} (AGG_${region}, ARCHIVE_${region}); nothing was accepted or read`,
+    { errors: [{ field: "region", code: "not_deployed", message: `region ${region} is not served by this deployment` }] },
+  );

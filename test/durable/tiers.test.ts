@@ -217,8 +217,17 @@ describe("rollup tiers", () => {
     expect(items.reduce((s, it) => s + it.value_minor, 0)).toBe(reference(events, "stake", day, day + 86_400_000));
   });
 
-  it("keeps exact distinct counts for the late horizon, then refuses them by name while sums stay", async () => {
+  it("keeps exact distinct counts for the late horizon and a mau window, then refuses them by name while sums stay", async () => {
+    // Past the late horizon, inside the 31 days after it: still exact (the hour sets outlive the
+    // horizon so that a mau bucket can read the 29 days before it).
     await housekeeping(Date.now() + 40 * 86_400_000);
+    const kept = await hourly("active_players", OLD, OLD + 3 * HOUR);
+    expect(kept.res.status).toBe(200);
+    for (const p of kept.body.series) {
+      const start = Date.parse(p.ts);
+      expect(p.value).toBe(reference(events, "active_players", start, start + HOUR));
+    }
+    await housekeeping(Date.now() + 70 * 86_400_000);
     // A range not asked before (an answer already cached stays valid: its data has not changed).
     const actives = await hourly("active_players", OLD, OLD + 2 * HOUR);
     expect(actives.res.status).toBe(400);

@@ -65,7 +65,10 @@ export function generate(t0: number, hours: number, seed = 7, count = 160): Ev[]
         jackpot_contribution_minor: 4,
         provider_fee_minor: 8,
       };
-      if (r() < 0.5) settled.placed_at = new Date(at).toISOString();
+      // Some producers stamp placed_at after the settlement (clock skew): a negative lag, excluded and counted.
+      const stamp = r();
+      if (stamp < 0.05) settled.placed_at = new Date(at + lag + 5_000).toISOString();
+      else if (stamp < 0.5) settled.placed_at = new Date(at).toISOString();
       out.push(ev("bet.settled", at + lag, player, settled, fx));
     } else if (kind < 0.75) {
       const pay = `pay${seed}_${i}`;
@@ -88,6 +91,18 @@ export function generate(t0: number, hours: number, seed = 7, count = 160): Ev[]
     }
   }
   return out;
+}
+
+/** One more bet.placed (an active player) at `at`, with a fresh bet id and these payload fields. */
+export function betPlaced(at: number, player: string, payload: Record<string, unknown> = {}): Ev {
+  const template = generate(at, 1, 77, 40).find((e) => e.event_type === "bet.placed") as Ev;
+  return {
+    ...template,
+    event_id: crypto.randomUUID(),
+    occurred_at: new Date(at).toISOString(),
+    player_id: player,
+    payload: { ...template.payload, bet_id: crypto.randomUUID(), ...payload },
+  };
 }
 
 const at = (e: Ev) => Date.parse(e.occurred_at);
@@ -155,16 +170,16 @@ export function reference(events: Ev[], metric: string, from: number, to: number
       );
       return new Set(active.map((e) => e.player_id)).size;
     }
-    case "settle_lag_p95": {
+    case "settle_lag_p95":
+    case "settle_lag_negative": {
       const placed = new Map(events.filter((e) => e.event_type === "bet.placed").map((e) => [e.payload.bet_id, at(e)]));
-      const lags = settled
-        .map(
-          (e) =>
-            at(e) -
-            (typeof e.payload.placed_at === "string" ? Date.parse(e.payload.placed_at) : (placed.get(e.payload.bet_id) ?? Number.NaN)),
-        )
-        .filter((l) => l >= 0)
-        .sort((a, b) => a - b);
+      const all = settled.map(
+        (e) =>
+          at(e) -
+          (typeof e.payload.placed_at === "string" ? Date.parse(e.payload.placed_at) : (placed.get(e.payload.bet_id) ?? Number.NaN)),
+      );
+      if (metric === "settle_lag_negative") return all.filter((l) => l < 0).length;
+      const lags = all.filter((l) => l >= 0).sort((a, b) => a - b);
       return lags.length ? (lags[Math.ceil(0.95 * lags.length) - 1] ?? null) : null;
     }
     default:

@@ -16,7 +16,7 @@ export const route = createRoute({
   tags: ["Analytics"],
   summary: "Top values of a dimension by a metric",
   description:
-    "The metric over the whole [from, to) (minute-aligned) for each value of `dim`, ordered by value (`-value` descending, the default, or `value`), ties by the dimension value; pages of up to 100 with a cursor. Events that do not carry `dim` form the null item.",
+    "The metric over the whole [from, to) (minute-aligned) for each value of `dim`, ordered by value (`-value` or `desc` descending, the default; `value` or `asc` ascending), ties by the dimension value; pages of up to 100 with a cursor. Events that do not carry `dim` form the null item.",
   middleware: [bearerAuth({ scopes: ["analytics:read"] })] as const,
   security: [{ bearerAuth: [] }],
   request: {
@@ -25,7 +25,10 @@ export const route = createRoute({
       dim: DimensionParam,
       ...RangeParams,
       limit: z.coerce.number().int().min(1).max(MAX_SLICE_LIMIT).default(50).openapi({ description: "Items per page", example: 50 }),
-      order: z.enum(["-value", "value"]).default("-value").openapi({ description: "Descending (-value) or ascending (value)" }),
+      order: z
+        .enum(["-value", "value", "desc", "asc"])
+        .default("-value")
+        .openapi({ description: "Descending (`-value`, or `desc`) or ascending (`value`, or `asc`)", example: "-value" }),
     }),
   },
   responses: {
@@ -43,15 +46,17 @@ export function registerSlice(app: Router) {
         { field: "metric", code: "invalid_value", message: "dau, wau and mau are served at 1d only" },
       ]);
     const plan = await planRead(c.env.DB, c.get("auth"), { ...q, granularity: "1m", group_by: [q.dim], whole: true });
-    const base = queryKey("slice", plan, { limit: q.limit, order: q.order });
+    // One spelling per order, so that both share cache entries, ETags and cursors.
+    const order = q.order === "desc" || q.order === "-value" ? "-value" : "value";
+    const base = queryKey("slice", plan, { limit: q.limit, order });
     const offset = decodeCursor(q.cursor, base);
     const money = plan.metric.unit === "money_minor";
-    const sign = q.order === "-value" ? -1 : 1;
+    const sign = order === "-value" ? -1 : 1;
     return respondToRead(
       c,
       "slice",
       plan,
-      { limit: q.limit, order: q.order, offset },
+      { limit: q.limit, order, offset },
       (r) => {
         const ranked = r.groups
           .map((g) => ({ key: g.g[0] ?? null, value: g.values[0] ?? null, currency: g.currency }))
@@ -65,7 +70,8 @@ export function registerSlice(app: Router) {
           });
         const items = ranked.slice(offset, offset + q.limit).map((it) => ({
           [q.dim]: it.key,
-          ...(money ? { value_minor: it.value ?? 0 } : { value: it.value }),
+          // SPEC §7 names every item's number `value`; money also carries it as value_minor, as the timeseries does.
+          ...(money ? { value: it.value ?? 0, value_minor: it.value ?? 0 } : { value: it.value }),
           ...(money && !plan.currency && it.currency ? { currency: it.currency } : {}),
         }));
         return {
