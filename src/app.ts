@@ -7,6 +7,7 @@ import { rateLimit } from "./auth/rate-limit.ts";
 import { ApiError, handleError, problemResponse } from "./errors.ts";
 import { type AppEnv, createRouter } from "./hono.ts";
 import { openApiDocument } from "./openapi.ts";
+import { registerFreshness } from "./routes/analytics/freshness.ts";
 import { registerSlice } from "./routes/analytics/slice.ts";
 import { registerTimeseries } from "./routes/analytics/timeseries.ts";
 import { registerAuditList } from "./routes/audit/list.ts";
@@ -74,6 +75,7 @@ export function buildApp() {
   registerMetricsList(app);
   registerTimeseries(app);
   registerSlice(app);
+  registerFreshness(app);
   registerPlayerErasure(app);
   registerErasureStatus(app);
   registerAuditList(app);

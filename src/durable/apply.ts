@@ -156,8 +156,18 @@ export function tierMarks(sql: SqlStorage): {
   activePrunedHour: number;
   /** The first hour `hour_total` holds (hour-totals.ts): hours pruned before it existed are in D1 only. */
   hourTotalsFrom: number;
+  /** The end (ms) of the last ingest hour archived to R2: what the archive's freshness is. */
+  archivedUntil: number;
 } {
-  const marks = { flushedHour: 0, prunedMinute: 0, prunedVersion: 0, archivedSeq: 0, activePrunedHour: 0, hourTotalsFrom: 0 };
+  const marks = {
+    flushedHour: 0,
+    prunedMinute: 0,
+    prunedVersion: 0,
+    archivedSeq: 0,
+    activePrunedHour: 0,
+    hourTotalsFrom: 0,
+    archivedUntil: 0,
+  };
   const keys: Record<string, keyof typeof marks> = {
     flushed_hour: "flushedHour",
     pruned_minute: "prunedMinute",
@@ -165,9 +175,10 @@ export function tierMarks(sql: SqlStorage): {
     archived_seq: "archivedSeq",
     active_pruned_hour: "activePrunedHour",
     hour_totals_from: "hourTotalsFrom",
+    archived_until: "archivedUntil",
   };
   for (const r of sql.exec<{ key: string; value: string }>(
-    "SELECT key, value FROM meta WHERE key IN ('flushed_hour', 'pruned_minute', 'pruned_version', 'archived_seq', 'active_pruned_hour', 'hour_totals_from')",
+    "SELECT key, value FROM meta WHERE key IN ('flushed_hour', 'pruned_minute', 'pruned_version', 'archived_seq', 'active_pruned_hour', 'hour_totals_from', 'archived_until')",
   )) {
     const name = keys[r.key];
     if (name) marks[name] = Number(r.value);

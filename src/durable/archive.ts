@@ -54,6 +54,7 @@ export async function archiveAndPrune(
       sql.exec("DELETE FROM events WHERE seq <= ?", lastSeq);
       clampFoldedSeq(sql);
       setMeta(sql, "archived_seq", lastSeq);
+      setMeta(sql, "archived_until", hourStart + HOUR_MS);
     });
   }
 

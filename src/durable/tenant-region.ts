@@ -17,7 +17,7 @@ import { RecentKeys } from "./keys.ts";
 import { LedgerFeed, versionDelta } from "./ledger-feed.ts";
 import { migrate } from "./migrations.ts";
 import { aggregate, version } from "./reads.ts";
-import { type ObjectStats, objectStats } from "./stats.ts";
+import { type ObjectStats, objectStats, type TierFreshness, tierFreshness } from "./stats.ts";
 
 /** While data flows, tiers are looked after every minute; an idle object wakes at each hour's close. */
 const BUSY_ALARM_MS = 60_000;
@@ -131,6 +131,11 @@ export class TenantRegionObject extends DurableObject<Env> {
    */
   versionRows(since: number, after?: VersionCursor): VersionDelta {
     return versionDelta(this.ctx.storage.sql, since, after);
+  }
+
+  /** Each tier's freshness (no counts of the object's contents): for any reader of the partition. */
+  freshness(): TierFreshness {
+    return tierFreshness(this.ctx.storage.sql, this.hotWindowMs(), Date.now());
   }
 
   async stats(): Promise<ObjectStats> {

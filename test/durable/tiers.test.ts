@@ -2,6 +2,7 @@ import type { D1Migration } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { archiveKey } from "../../src/durable/archive.ts";
+import type { TierFreshness } from "../../src/durable/stats.ts";
 import { addDeltas } from "../../src/storage/aggregates.ts";
 import { tenantRegionStub } from "../../src/storage/objects.ts";
 import { type Ev, generate, HOUR, reference } from "../helpers/analytics.ts";
@@ -33,6 +34,12 @@ async function hourly(metric: string, from = OLD, to = END, headers: Record<stri
   return { res, body };
 }
 
+async function freshness() {
+  const res = await call("/v1/analytics/freshness?brand_id=brand-eu&region=EU", { headers: { authorization: `Bearer ${reader}` } });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { tiers: TierFreshness }).tiers;
+}
+
 async function expectReference(metrics: string[]) {
   for (const metric of metrics) {
     const { body } = await hourly(metric);
@@ -62,6 +69,14 @@ describe("rollup tiers", () => {
     await housekeeping(Date.now());
     const stats = await stub().stats();
     expect(stats.tiers.object.minute_rollups_from).not.toBeNull();
+    // An analyst reads each tier's freshness (no counts of the data come with it).
+    const fresh = await freshness();
+    expect(fresh.d1.complete_until).toBe(fresh.d1.flushed_until);
+    expect(Date.parse(fresh.d1.complete_until ?? "")).toBeGreaterThan(OLD + 3 * HOUR);
+    expect(fresh.d1.lag_ms).toBeLessThan(2 * HOUR);
+    expect(fresh.object).toEqual(stats.tiers.object);
+    // Nothing is past the hot window by ingest time yet: nothing archived.
+    expect(fresh.r2.archived_until).toBeNull();
     expect(Date.parse(stats.tiers.object.minute_rollups_from ?? "")).toBeGreaterThan(OLD + 3 * HOUR);
     const d1 = await env.AGG_EU.prepare("SELECT count(*) AS n, sum(bets) AS bets FROM rollup_hour WHERE tenant = 'brand-eu' AND hour < ?")
       .bind((OLD + 3 * HOUR) / HOUR)
@@ -119,6 +134,10 @@ describe("rollup tiers", () => {
     expect((await postBatch(producer, late)).status).toBe(202);
     events.push(...late);
     expect((await stub().stats()).tiers.d1.pending_deltas).toBeGreaterThan(0);
+    // Readers see D1 as complete only up to the hour the delta is still on its way to.
+    const behind = await freshness();
+    expect(Date.parse(behind.d1.complete_until ?? "")).toBe(OLD);
+    expect(behind.d1.lag_ms).toBeGreaterThanOrEqual(Date.now() - OLD - 60_000);
     const pending = await hourly("stake", OLD, OLD + HOUR, { "if-none-match": first.res.headers.get("etag") ?? "" });
     expect(pending.res.status).toBe(200);
     // Until the delta is in D1, the watermark says the hour is not complete.
@@ -128,6 +147,7 @@ describe("rollup tiers", () => {
     expect(Date.parse(beside.body.watermark)).toBeGreaterThan(Date.now() - 60_000);
     await housekeeping(Date.now());
     expect((await stub().stats()).tiers.d1.pending_deltas).toBe(0);
+    expect(Date.parse((await freshness()).d1.complete_until ?? "")).toBeGreaterThan(OLD + 3 * HOUR);
     const applied = await hourly("stake", OLD, OLD + HOUR, { "if-none-match": pending.res.headers.get("etag") ?? "" });
     expect(applied.res.status).toBe(200);
     expect(applied.body.series[0]?.value_minor).toBe(reference(events, "stake", OLD, OLD + HOUR));
@@ -221,6 +241,10 @@ describe("rollup tiers", () => {
     // Past the late horizon, inside the 31 days after it: still exact (the hour sets outlive the
     // horizon so that a mau bucket can read the 29 days before it).
     await housekeeping(Date.now() + 40 * 86_400_000);
+    // Every event was ingested in this test's first minutes: all of it is in R2 now.
+    const archived = (await freshness()).r2;
+    expect(Date.parse(archived.archived_until ?? "")).toBeGreaterThan(Date.now() - HOUR);
+    expect(archived.archived_events_through_seq).toBeGreaterThan(0);
     const kept = await hourly("active_players", OLD, OLD + 3 * HOUR);
     expect(kept.res.status).toBe(200);
     for (const p of kept.body.series) {

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bearerAuth } from "../../auth/middleware.ts";
 import { authorizePartition } from "../../auth/partition.ts";
 import type { Router } from "../../hono.ts";
+import { TierFreshnessSchema } from "../../schemas/freshness.ts";
 import { problemResponses } from "../../schemas/problem.ts";
 import { tenantRegionStub } from "../../storage/objects.ts";
 
@@ -16,19 +17,7 @@ const Stats = z
     data_version: z.number().int().openapi({ description: "Increments with every batch that changed a rollup" }),
     jurisdiction: z.string().nullable().openapi({ description: "Jurisdiction the object lives in (eu for EU)", example: "eu" }),
     totals: z.record(z.string(), z.number()).openapi({ description: "Sums over the minute rollups the object holds (reporting currency)" }),
-    tiers: z
-      .object({
-        hot_window_hours: z.number(),
-        object: z.object({ minute_rollups_from: z.string().nullable(), lag_ms: z.number() }),
-        d1: z.object({
-          complete_until: z.string().nullable().openapi({ description: "Every hour before this instant is in the region's D1 tier" }),
-          lag_ms: z.number().nullable(),
-          pending_hours: z.number().int().openapi({ description: "Hours to re-flush after late events" }),
-          pending_deltas: z.number().int().openapi({ description: "Late deltas for hours the object no longer holds, not yet in D1" }),
-        }),
-        r2: z.object({ archived_events_through_seq: z.number().int() }),
-      })
-      .openapi({ description: "Freshness of each tier" }),
+    tiers: TierFreshnessSchema,
   })
   .openapi("IngestStats");
 
