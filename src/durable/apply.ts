@@ -4,6 +4,7 @@ import { type BetState, computeRollup, type PaymentState } from "../domain/rollu
 import type { ActiveStage } from "./active-cache.ts";
 import { addHourTotals } from "./hour-totals.ts";
 import * as S from "./statements.ts";
+import { addPlayerDays } from "./window-counts.ts";
 
 /**
  * Applies accepted events to the per-payment, per-bet and per-player facts and to the minute
@@ -84,6 +85,7 @@ export function applyFacts(sql: SqlStorage, facts: EventFact[], sessionMinSec: n
   const { minuteRows, hourRows } = known ? known.filter(delta.actives.values()) : { minuteRows: all(), hourRows: all() };
   execRows(sql, S.INSERT_ACTIVE, minuteRows);
   execRows(sql, S.INSERT_ACTIVE_HOUR, hourRows);
+  addPlayerDays(sql, delta.actives.values());
   writeOutbox(sql, delta, version);
 }
 

@@ -87,6 +87,9 @@ export async function archiveAndPrune(
   if (activeBefore > marks.activePrunedHour) {
     storage.transactionSync(() => {
       sql.exec("DELETE FROM active_hour WHERE hour < ?", activeBefore);
+      // Whole days only: a day's windows need all of it (and no read reaches before activeBefore).
+      sql.exec("DELETE FROM player_day WHERE day < ?", Math.floor(activeBefore / 24));
+      sql.exec("DELETE FROM window_count WHERE day < ?", Math.floor(activeBefore / 24));
       setMeta(sql, "active_pruned_hour", activeBefore);
     });
   }

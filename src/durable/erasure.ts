@@ -104,6 +104,8 @@ export function startErasure(sql: SqlStorage, playerId: string, now: number): nu
   const upTo = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
   sql.exec("UPDATE OR REPLACE players SET player_id = ? WHERE player_id = ?", tombstone, playerId);
   const facts = changes(sql);
+  // Active days too (one primary-key range): the window counts stay, the pseudonym goes.
+  sql.exec("UPDATE OR REPLACE player_day SET player_id = ? WHERE player_id = ?", tombstone, playerId);
   // phase -1: the first step enters phase 0 and takes its bounds.
   return sql
     .exec<{ id: number }>(

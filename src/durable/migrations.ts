@@ -149,6 +149,18 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
   INSERT INTO rollup_minute_provider SELECT minute, provider_id, ${MEASURES.map((m) => `sum(${m})`).join(", ")}
     FROM rollup_minute GROUP BY minute, provider_id;
   `,
+  // v12: day-window counts (window-counts.ts). An object that already holds active players counts
+  // only the days they add from now on, so its counts serve windows that start after today.
+  `
+  CREATE TABLE player_day (player_id TEXT NOT NULL, day INTEGER NOT NULL, PRIMARY KEY (player_id, day)) WITHOUT ROWID;
+  CREATE INDEX player_day_by_day ON player_day (day);
+  CREATE TABLE window_count (w INTEGER NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (w, day)) WITHOUT ROWID;
+  INSERT INTO meta (key, value) SELECT 'window_counts_from_day',
+    CASE WHEN EXISTS (SELECT 1 FROM active_minute) OR EXISTS (SELECT 1 FROM active_hour)
+      THEN CAST(CAST(strftime('%s', 'now') AS INTEGER) / 86400 + 1 AS TEXT) ELSE '0' END;
+  INSERT OR IGNORE INTO player_day SELECT player_id, hour / 24 FROM active_hour;
+  INSERT OR IGNORE INTO player_day SELECT player_id, minute / 1440 FROM active_minute;
+  `,
 ];
 
 /** Runs the pending entries of a versioned migration list (this object's by default; AuditObject has its own). */

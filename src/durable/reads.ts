@@ -5,6 +5,7 @@ import { aggregateSql, cellSql, collect, DIM_COLUMNS as DIMS, providerOnly, type
 import { readHours } from "../storage/aggregates.ts";
 import { d1UntilHour, tierMarks } from "./apply.ts";
 import { currentFlight, flightProbe } from "./delta-flight.ts";
+import { fromWindowCounts } from "./window-counts.ts";
 
 /**
  * Reads over the object's tiers. Hourly and coarser reads take every hour the region's D1 tier
@@ -44,6 +45,13 @@ export async function aggregate(sql: SqlStorage, q: AggregateQuery, now: number,
   const needsActives = q.need === "actives" || q.cells;
   if (needsActives && q.fromMin < marks.activePrunedHour * 60)
     return { kind: "outside_distinct_horizon", fromMin: marks.activePrunedHour * 60 };
+  // UTC days over the whole brand: one stored count a day (window-counts.ts), not the player sets.
+  const counted = fromWindowCounts(sql, q);
+  if (counted) {
+    if (counted.scanned > q.maxRows) return { kind: "limit_exceeded", maxRows: q.maxRows };
+    const waits = { d1: 0, ledger: 0 };
+    return { kind: "ok", rows: counted.rows, rowsScanned: counted.scanned, version: v, watermark: now, splitMin: q.fromMin, waits };
+  }
   const source = q.need === "actives" ? actives : { from: minuteSource(q), params: [] };
   const from = q.need === "actives" ? q.fromMin : split;
 

@@ -12,7 +12,7 @@ import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
 import { DAY, type Ev, generate, HOUR, reference } from "../helpers/analytics.ts";
 import { iso } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
-import { runHousekeeping } from "../helpers/objects.ts";
+import { dropWindowCounts, runHousekeeping } from "../helpers/objects.ts";
 import { seeded } from "../helpers/queries.ts";
 import { ledger, PART, writer } from "../helpers/replica.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
@@ -213,6 +213,7 @@ describe("hour totals in the version ledger", () => {
       sql.exec("DROP TABLE hour_total");
       // Later migrations run again too.
       sql.exec("DROP TABLE rollup_minute_provider");
+      dropWindowCounts(sql);
       sql.exec("DELETE FROM meta WHERE key = 'hour_totals_from'");
       sql.exec("UPDATE meta SET value = '9' WHERE key = 'schema_version'");
       migrate(sql);

@@ -9,7 +9,7 @@ import type { VersionLedgerObject } from "../../src/durable/version-ledger.ts";
 import { generate, HOUR, reference } from "../helpers/analytics.ts";
 import { iso } from "../helpers/events.ts";
 import { call, postBatch, tokenFor } from "../helpers/http.ts";
-import { runHousekeeping } from "../helpers/objects.ts";
+import { dropWindowCounts, runHousekeeping } from "../helpers/objects.ts";
 import { comparable, seeded } from "../helpers/queries.ts";
 import { ledger, minute, PART, writer } from "../helpers/replica.ts";
 import { createTestClient, seedTenants } from "../helpers/tenants.ts";
@@ -124,6 +124,7 @@ describe("provider copy in the version ledger", () => {
       const written = read();
       expect(written.length).toBeGreaterThan(100);
       sql.exec("DROP TABLE rollup_minute_provider");
+      dropWindowCounts(sql);
       sql.exec("UPDATE meta SET value = '10' WHERE key = 'schema_version'");
       migrate(sql);
       expect(read()).toEqual(written);

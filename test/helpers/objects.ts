@@ -7,3 +7,10 @@ export async function runHousekeeping(stub: DurableObjectStub<TenantRegionObject
     for (let k = 0; k < 50 && (await instance.housekeeping(now)); k++);
   });
 }
+
+/** Undoes migration v12 (day-window counts), for tests that migrate an older object again. */
+export function dropWindowCounts(sql: SqlStorage): void {
+  sql.exec("DROP TABLE player_day");
+  sql.exec("DROP TABLE window_count");
+  sql.exec("DELETE FROM meta WHERE key = 'window_counts_from_day'");
+}
