@@ -128,13 +128,12 @@ try {
     // the ledger's unfiltered copies do not hold, so the object answers it between its commits.
     timeseries_5m_1d_provider: (k) =>
       `/v1/analytics/timeseries?metric=ggr&granularity=5m&from=${iso(lastDay - k * 300_000)}&to=${iso(end - k * 300_000)}${f},provider_id:prov_0`,
-    // No target: mau (30-day windows of exact distinct players) over 1 to 30 days, in one of 24
-    // whole-hour zones; the (zone, length) pairs repeat only after 120 samples.
+    // No target: mau (30-day windows of exact distinct players) of UTC days, 1 to 30 of them,
+    // ending today or up to three days before (no two samples alike).
     mau_1d_upto_30d: (k) => {
-      const zone = k % 24 === 0 ? "UTC" : `Etc/GMT${k % 24 <= 12 ? "-" : "+"}${k % 24 <= 12 ? k % 24 : (k % 24) - 12}`;
-      const to = new Date(end).toISOString().slice(0, 10);
-      const from = new Date(end - (1 + (k % 30)) * DAY).toISOString().slice(0, 10);
-      return `/v1/analytics/timeseries?metric=mau&granularity=1d&from=${from}&to=${to}&timezone=${encodeURIComponent(zone)}${f}`;
+      const to = new Date(end - Math.floor(k / 30) * DAY).toISOString().slice(0, 10);
+      const from = new Date(Date.parse(to) - (1 + (k % 30)) * DAY).toISOString().slice(0, 10);
+      return `/v1/analytics/timeseries?metric=mau&granularity=1d&from=${from}&to=${to}${f}`;
     },
     slice_top50_30d: (k) =>
       `/v1/analytics/slice?metric=stake&dim=game_id&limit=50&from=${iso(start - k * HOUR)}&to=${iso(end - k * HOUR)}${f}`,

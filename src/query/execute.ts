@@ -4,7 +4,7 @@ import { measuresOf, p95, partsOf, valueFromParts } from "../domain/metrics.ts";
 import type { AggregateQuery, BucketGrid, StoredDimension } from "../domain/query.ts";
 import { MINUTE_MS } from "../domain/time.ts";
 import { tenantRegionStub } from "../storage/objects.ts";
-import { distinctHorizonOnly, groupsLimit, hotWindowOnly, maxGroups, rowsLimit } from "./limits.ts";
+import { distinctHorizonOnly, groupsLimit, hotWindowOnly, MAX_DISTINCT_ROWS_SCANNED, maxGroups, rowsLimit } from "./limits.ts";
 import type { ReadPlan } from "./plan.ts";
 import { fromReplica } from "./replica.ts";
 
@@ -149,7 +149,7 @@ export async function executeRead(
 async function readTiers(env: Env, region: string, tenant: string, q: AggregateQuery) {
   const copy = await fromReplica(env, tenant, region, q);
   const res = copy ?? (await tenantRegionStub(env, tenant, region).aggregate(q));
-  if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows);
+  if (res.kind === "limit_exceeded") throw rowsLimit(res.maxRows, q.need === "actives");
   if (res.kind === "outside_hot_window") throw hotWindowOnly(res.hotFromMin);
   if (res.kind === "outside_distinct_horizon") throw distinctHorizonOnly(res.fromMin);
   return res;
@@ -172,7 +172,7 @@ export function aggregateQuery(plan: ReadPlan, stored: StoredDimension[], maxRow
     filters: plan.filters,
     groupBy: stored,
     need,
-    maxRows,
+    maxRows: need === "actives" ? Math.min(maxRows, MAX_DISTINCT_ROWS_SCANNED) : maxRows,
     providers: plan.providers,
   };
 }

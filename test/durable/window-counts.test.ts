@@ -67,6 +67,25 @@ describe("day-window counts", () => {
     expect(scanned.rows).toBeGreaterThan(n);
   });
 
+  it("serves a brand's UTC mau past the scan limit that a zone's player sets hit, naming it", async () => {
+    const max = Number((env as unknown as { MAX_ROWS_SCANNED: string }).MAX_ROWS_SCANNED);
+    const busy = Array.from({ length: max + 50 }, (_, k) => betPlaced(TODAY - 3 * DAY + (k % 600) * 60_000, `busy${k}`));
+    for (let k = 0; k < busy.length; k += 500) expect((await postBatch(producer, busy.slice(k, k + 500))).status).toBe(202);
+    events.push(...busy);
+    const utc = await days("mau", TODAY - 3 * DAY, TODAY);
+    expect(utc.values).toEqual(
+      [TODAY - 2 * DAY, TODAY - DAY, TODAY].map((end) => reference(events, "active_players", end - 30 * DAY, end)),
+    );
+    const zoned = await call(
+      `/v1/analytics/timeseries?metric=mau&granularity=1d&from=${date(TODAY - 3 * DAY)}&to=${date(TODAY)}&timezone=Etc/GMT-2&filters=brand_id:brand-eu,region:EU`,
+      { headers: { authorization: `Bearer ${reader}` } },
+    );
+    expect(zoned.status).toBe(400);
+    const problem = (await zoned.json()) as { code: string; detail: string; errors: { limit: number }[] };
+    expect(problem).toMatchObject({ code: "scan_limit_exceeded", errors: [{ field: "to", limit: max }] });
+    expect(problem.detail).toContain("timezone=UTC");
+  });
+
   it("counts only what it has seen after migrating an object that held players already", async () => {
     await runInDurableObject(stub(), (_i, state) => {
       const sql = state.storage.sql;
@@ -79,8 +98,10 @@ describe("day-window counts", () => {
       const from = Number(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'window_counts_from_day'").one().value);
       expect(from).toBe(Math.floor(Date.now() / DAY) + 1);
     });
-    // Reads fall back to the player sets: still right.
-    const mau = await days("mau", TODAY - 2 * DAY, TODAY);
-    expect(mau.values).toEqual([TODAY - DAY, TODAY].map((end) => reference(events, "active_players", end - 30 * DAY, end)));
+    // Reads of those days fall back to the player sets: still right (days of one generated batch, inside the scan limit).
+    const quiet = FIRST + 7 * DAY;
+    const dau = await days("dau", quiet, quiet + 2 * DAY);
+    expect(dau.values).toEqual([quiet + DAY, quiet + 2 * DAY].map((end) => reference(events, "active_players", end - DAY, end)));
+    expect(dau.rows).toBeGreaterThan(2);
   });
 });
