@@ -48,7 +48,7 @@ export interface ReadParams {
 
 const STORED: readonly StoredDimension[] = ["provider_id", "game_id", "method", "currency", "device", "geo"];
 
-export async function planRead(db: D1Database, auth: AuthContext, p: ReadParams): Promise<ReadPlan> {
+export async function planRead(env: Env, auth: AuthContext, p: ReadParams): Promise<ReadPlan> {
   const metric = metricDef(p.metric);
   if (!metric)
     throw badRequest("unknown_metric", `no metric ${p.metric}`, [
@@ -91,7 +91,7 @@ export async function planRead(db: D1Database, auth: AuthContext, p: ReadParams)
     throw badRequest("brand_required", "name the brands to read with filters=brand_id:…", [
       { field: "filters", code: "required", message: "brand_id" },
     ]);
-  const brands = await Promise.all(brandIds.map((b) => authorizePartition(db, auth, b, region)));
+  const brands = await Promise.all(brandIds.map((b) => authorizePartition(env, auth, b, region)));
 
   const stored: Partial<Record<StoredDimension, string[]>> = {};
   for (const d of STORED) {

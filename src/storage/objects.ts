@@ -1,7 +1,6 @@
 import { partitionName, REGION_PLACEMENT } from "../domain/regions.ts";
 import type { TenantRegionObject } from "../durable/tenant-region.ts";
 import type { LedgerPartition, VersionLedgerObject } from "../durable/version-ledger.ts";
-import { hasTiers, regionNotDeployed } from "./tiers.ts";
 
 /**
  * The tenant-region object, created in its region's jurisdiction (EU → eu) or near its hint.
@@ -10,13 +9,11 @@ import { hasTiers, regionNotDeployed } from "./tiers.ts";
  * the unrestricted namespace, and the object itself re-checks its jurisdiction on every write.
  */
 export function tenantRegionStub(env: Env, tenantId: string, region: string): DurableObjectStub<TenantRegionObject> {
-  if (!hasTiers(env, region)) throw regionNotDeployed(region);
   return partitionStub(env, env.TENANT_REGION as DurableObjectNamespace<TenantRegionObject>, tenantId, region);
 }
 
 /** The tenant-region object's version ledger: same name, same jurisdiction (versions are data of the region too). */
 export function versionLedgerStub(env: Env, part: LedgerPartition): DurableObjectStub<VersionLedgerObject> {
-  if (!hasTiers(env, part.region)) throw regionNotDeployed(part.region);
   return partitionStub(env, env.VERSION_LEDGER as DurableObjectNamespace<VersionLedgerObject>, part.tenant, part.region);
 }
 

@@ -39,7 +39,7 @@ export const route = createRoute({
 export function registerFreshness(app: Router) {
   app.openapi(route, async (c) => {
     const { brand_id, region } = c.req.valid("query");
-    await authorizePartition(c.env.DB, c.get("auth"), brand_id, region);
+    await authorizePartition(c.env, c.get("auth"), brand_id, region);
     c.set("auditBrands", [brand_id]);
     const tiers = await tenantRegionStub(c.env, brand_id, region).freshness();
     c.header("cache-control", "no-store");

@@ -45,7 +45,7 @@ export function registerSlice(app: Router) {
       throw badRequest("granularity_not_supported", `${q.metric} is a 1d metric: use the timeseries with granularity=1d`, [
         { field: "metric", code: "invalid_value", message: "dau, wau and mau are served at 1d only" },
       ]);
-    const plan = await planRead(c.env.DB, c.get("auth"), { ...q, granularity: "1m", group_by: [q.dim], whole: true });
+    const plan = await planRead(c.env, c.get("auth"), { ...q, granularity: "1m", group_by: [q.dim], whole: true });
     // One spelling per order, so that both share cache entries, ETags and cursors.
     const order = q.order === "desc" || q.order === "-value" ? "-value" : "value";
     const base = queryKey("slice", plan, { limit: q.limit, order });

@@ -58,7 +58,7 @@ export const route = createRoute({
 export function registerTimeseries(app: Router) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const plan = await planRead(c.env.DB, c.get("auth"), { ...q, group_by: q.group_by });
+    const plan = await planRead(c.env, c.get("auth"), { ...q, group_by: q.group_by });
     const perPage = plan.groupBy.length ? q.limit : 1;
     const points = plan.buckets.starts.length * perPage;
     if (points > MAX_POINTS_PER_PAGE)

@@ -28,7 +28,7 @@ export async function ingest(c: Context<AppEnv>, limits: IngestLimits): Promise<
   const bytes = await readBody(c.req.raw, limits.maxBytes);
   const items = splitItems(bytes, c.req.header("content-type") ?? "", limits.maxEvents);
   const { tenant, region } = resolvePartition(items.map((i) => (i.ok ? i.value : null)));
-  const brand = await authorizePartition(c.env.DB, auth, tenant, region);
+  const brand = await authorizePartition(c.env, auth, tenant, region);
   c.set("auditBrands", [brand.id]);
   const policy = c.get("ratePolicy");
   if (policy) await enforceRateLimit(c, auth, policy, { brands: [tenant], region }, false);

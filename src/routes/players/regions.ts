@@ -19,8 +19,8 @@ export async function erasureRegions(c: Context<AppEnv>, brandId: string, player
   if (Object.values(auth.rowFilters).some((values) => !values.includes("*")))
     throw forbidden("erasure_not_allowed", "a client limited by row filters may not erase players; use the operator's own producer client");
   const regions = region
-    ? [(await authorizePartition(c.env.DB, auth, brandId, region)) && region]
-    : (await authorizeBrand(c.env.DB, auth, brandId)).regions;
+    ? [(await authorizePartition(c.env, auth, brandId, region)) && region]
+    : (await authorizeBrand(c.env, auth, brandId)).regions;
   // Granted: the erasure is recorded in the brand's audit chain (the record holds no player id).
   c.set("auditBrands", [brandId]);
   return regions;

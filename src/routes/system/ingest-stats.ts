@@ -42,7 +42,7 @@ export function registerIngestStats(app: Router) {
   app.openapi(route, async (c) => {
     const { brand_id, region } = c.req.valid("query");
     const auth = c.get("auth");
-    await authorizePartition(c.env.DB, auth, brand_id, region);
+    await authorizePartition(c.env, auth, brand_id, region);
     c.set("auditBrands", [brand_id]);
     const stats = await tenantRegionStub(c.env, brand_id, region).stats();
     c.header("cache-control", "no-store");
