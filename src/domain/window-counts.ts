@@ -47,10 +47,12 @@ export function windowIncrements(days: NewDay[], windows: readonly number[] = DA
     // Every stored neighbour of a new day is among the prev/next the store returned for it.
     const known = [...new Set(list.flatMap((d) => [d.prev, d.next]).filter((x): x is number => x !== null))];
     for (const d of [...list].sort((x, y) => x.day - y.day)) {
-      const prev = Math.max(...known.filter((x) => x < d.day), Number.NEGATIVE_INFINITY);
-      const next = Math.min(...known.filter((x) => x > d.day), Number.POSITIVE_INFINITY);
+      const before = known.filter((x) => x < d.day);
+      const after = known.filter((x) => x > d.day);
+      const prev = before.length ? Math.max(...before) : null;
+      const next = after.length ? Math.min(...after) : null;
       for (const w of windows) {
-        const span = newlyCovered(d.day, Number.isFinite(prev) ? prev : null, Number.isFinite(next) ? next : null, w);
+        const span = newlyCovered(d.day, prev, next, w);
         if (span) for (let day = span[0]; day < span[1]; day++) add(w, day);
       }
       known.push(d.day);

@@ -17,10 +17,12 @@ export interface ObjectStats {
 
 export type TierFreshness = z.infer<typeof TierFreshnessSchema>;
 
+const countRows = (sql: SqlStorage, table: string) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
+
 /** Each tier's freshness from the object's marks: a few indexed reads, cheap enough for any reader. */
 export function tierFreshness(sql: SqlStorage, hotMs: number, now: number): TierFreshness {
   const marks = tierMarks(sql);
-  const count = (table: string) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
+  const count = (table: string) => countRows(sql, table);
   const first = (table: string) => sql.exec<{ h: number | null }>(`SELECT min(hour) AS h FROM ${table}`).one().h;
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const lag = (ms: number | null) => (ms === null ? null : Math.max(0, now - ms));
@@ -48,7 +50,7 @@ export function tierFreshness(sql: SqlStorage, hotMs: number, now: number): Tier
 
 /** What the object holds and how fresh each tier is: for producers, operators and the benchmarks. */
 export function objectStats(sql: SqlStorage, keys: RecentKeys, jurisdiction: string | null, hotMs: number, now: number): ObjectStats {
-  const count = (table: string) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
+  const count = (table: string) => countRows(sql, table);
   const totals = sql
     .exec<Record<string, number>>(
       "SELECT coalesce(sum(events),0) AS events, coalesce(sum(bets),0) AS bets, coalesce(sum(stake_r),0) AS stake_r, coalesce(sum(win_r),0) AS win_r, coalesce(sum(deposits),0) AS deposits, coalesce(sum(dep_amount_r),0) AS dep_amount_r, coalesce(sum(dep_intents),0) AS dep_intents, coalesce(sum(dep_captured),0) AS dep_captured FROM rollup_minute",

@@ -10,18 +10,22 @@ export interface RegionTiers {
   archive: R2Bucket;
 }
 
-export function regionTiers(env: Env, region: string): RegionTiers {
+/** The region's bindings by name, each absent where this deployment does not bind it. */
+function boundTiers(env: Env, region: string): Partial<RegionTiers> {
   const bindings = env as unknown as Record<string, unknown>;
-  const agg = bindings[`AGG_${region}`] as D1Database | undefined;
-  const archive = bindings[`ARCHIVE_${region}`] as R2Bucket | undefined;
+  return { agg: bindings[`AGG_${region}`] as D1Database | undefined, archive: bindings[`ARCHIVE_${region}`] as R2Bucket | undefined };
+}
+
+export function regionTiers(env: Env, region: string): RegionTiers {
+  const { agg, archive } = boundTiers(env, region);
   if (!agg || !archive) throw new Error(`region ${region} has no AGG_${region} / ARCHIVE_${region} bindings in wrangler.toml`);
   return { agg, archive };
 }
 
 /** Whether this deployment binds the region's tiers: without them nothing may enter its objects. */
 export function hasTiers(env: Env, region: string): boolean {
-  const bindings = env as unknown as Record<string, unknown>;
-  return bindings[`AGG_${region}`] !== undefined && bindings[`ARCHIVE_${region}`] !== undefined;
+  const { agg, archive } = boundTiers(env, region);
+  return agg !== undefined && archive !== undefined;
 }
 
 /**
